@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every pkgprotect test on a fresh machine: installs what is missing (rustup targets,
+# tools from crates.io/npm/PyPI, Debian packages), skips what is already there.
+#
+#   scripts/test.sh            # everything
+#   PKGPROTECT_SHARED=/path    # where shared/ lives (default: ../shared next to the repo)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export PKGPROTECT_SHARED=${PKGPROTECT_SHARED:-$(cd "$ROOT/../shared" 2>/dev/null && pwd || echo "$ROOT/../shared")}
+export CARGO_TERM_COLOR=never
+VECTORS="$PKGPROTECT_SHARED/conformance/gitlab-vectors.json"
+OUT="$ROOT/test-output"
+mkdir -p "$OUT"
+
+step() { printf '\n==> %s\n' "$*"; }
+started=$SECONDS
+
+[ -f "$VECTORS" ] || { echo "error: conformance vectors not found at $VECTORS (set PKGPROTECT_SHARED)" >&2; exit 1; }
+command -v cargo >/dev/null || { echo "error: cargo is not installed (https://rustup.rs)" >&2; exit 1; }
+
+step "lint: cargo clippy --all-targets -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test (unit, integration, proptest, doc tests)"
+cargo test --workspace --locked
+
+step "conformance: pkgprotect conformance --host native"
+cargo run -q --locked -p pkgprotect-cli -- conformance --host native "$VECTORS"
+
+step "CLI smoke test on the demo rules"
+scripts/demo.sh > "$OUT/demo.txt"
+grep -q "blocked: blocked by rule" "$OUT/demo.txt"
+
+printf '\nall tests passed in %ss\n' "$((SECONDS - started))"
