@@ -126,9 +126,7 @@ fn parse_actor(s: &str) -> Result<Actor, String> {
     if matches!(s, "deploy_token" | "deploy-token") {
         return Ok(Actor::DeployToken);
     }
-    let access_level = s
-        .parse::<AccessLevel>()
-        .map_err(|e| format!("{e}, or `deploy_token`"))?;
+    let access_level = s.parse::<AccessLevel>().map_err(|e| format!("{e}, or `deploy_token`"))?;
     Ok(Actor::User { access_level })
 }
 
@@ -175,7 +173,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("no findings in {} rules", set.len());
             } else {
                 for finding in &findings {
-                    println!("{}: {}", serde_json::to_value(finding.kind)?.as_str().unwrap_or("finding"), finding.message);
+                    println!(
+                        "{}: {}",
+                        serde_json::to_value(finding.kind)?.as_str().unwrap_or("finding"),
+                        finding.message
+                    );
                 }
                 println!("{} findings in {} rules", findings.len(), set.len());
             }
@@ -194,7 +196,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn validate(args: ValidateArgs, json_output: bool) -> Result<ExitCode> {
-    let text = if args.rule.trim_start().starts_with('{') { args.rule.clone() } else { read_input(Path::new(&args.rule))? };
+    let text =
+        if args.rule.trim_start().starts_with('{') { args.rule.clone() } else { read_input(Path::new(&args.rule))? };
     let params: Value = serde_json::from_str(&text).context("the rule is not valid JSON")?;
     let kind = match args.kind {
         Some(kind) => kind,
@@ -205,7 +208,8 @@ fn validate(args: ValidateArgs, json_output: bool) -> Result<ExitCode> {
         Some(path) => read_rules(path)?,
         None => Vec::new(),
     };
-    let context = ValidationContext { project_path: args.project_path.as_deref(), existing_rules: &existing, previous: None };
+    let context =
+        ValidationContext { project_path: args.project_path.as_deref(), existing_rules: &existing, previous: None };
     let outcome = parse_rule_params(kind, &params, ParamsMode::Create).and_then(|rule| validate_rule(&rule, &context));
     match outcome {
         Ok(()) => {
@@ -218,7 +222,9 @@ fn validate(args: ValidateArgs, json_output: bool) -> Result<ExitCode> {
         }
         Err(rejection) => {
             if json_output {
-                print_json(&json!({"valid": false, "http_status": rejection.http_status(), "errors": rejection.errors}))?;
+                print_json(
+                    &json!({"valid": false, "http_status": rejection.http_status(), "errors": rejection.errors}),
+                )?;
             } else {
                 println!("invalid {kind} rule (GitLab answers {}):", rejection.http_status());
                 for error in &rejection.errors {

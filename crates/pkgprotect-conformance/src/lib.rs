@@ -168,7 +168,8 @@ impl Host for NativeHost {
 
     fn decide(&mut self, rules: &[Value], request: &Value) -> Result<DecideOutcome, HostError> {
         let set = RuleSet::new(parse_rules(rules)?).map_err(|e| e.to_string())?;
-        let request: DecisionRequest = serde_json::from_value(request.clone()).map_err(|e| format!("bad request: {e}"))?;
+        let request: DecisionRequest =
+            serde_json::from_value(request.clone()).map_err(|e| format!("bad request: {e}"))?;
         let decision = set.decide(&request).map_err(|e| e.to_string())?;
         Ok(DecideOutcome { allowed: decision.allowed, blocking_rule_ids: decision.blocking_rule_ids })
     }

@@ -80,7 +80,9 @@ impl fmt::Display for AccessLevel {
 
 /// The string is not one of GitLab's lowercase access level names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown access level `{0}` (expected one of: no_access, minimal_access, guest, planner, reporter, developer, maintainer, owner, admin)")]
+#[error(
+    "unknown access level `{0}` (expected one of: no_access, minimal_access, guest, planner, reporter, developer, maintainer, owner, admin)"
+)]
 pub struct UnknownAccessLevel(pub String);
 
 impl FromStr for AccessLevel {
@@ -88,9 +90,6 @@ impl FromStr for AccessLevel {
 
     /// Exact, case-sensitive names, as GitLab's API validates them (`Maintainer` is rejected).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|level| level.as_str() == s)
-            .ok_or_else(|| UnknownAccessLevel(s.to_owned()))
+        Self::ALL.into_iter().find(|level| level.as_str() == s).ok_or_else(|| UnknownAccessLevel(s.to_owned()))
     }
 }

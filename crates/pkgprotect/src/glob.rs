@@ -15,7 +15,9 @@ use std::borrow::Cow;
 /// Matching reached a lone trailing `\` in the LIKE pattern, where PostgreSQL raises
 /// `LIKE pattern must not end with escape character` (GitLab's request then fails).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("pattern `{pattern}` ends with a lone `\\`: PostgreSQL raises \"LIKE pattern must not end with escape character\" when matching reaches it")]
+#[error(
+    "pattern `{pattern}` ends with a lone `\\`: PostgreSQL raises \"LIKE pattern must not end with escape character\" when matching reaches it"
+)]
 pub struct MatchError {
     pub pattern: String,
 }
@@ -108,8 +110,12 @@ fn shape_of(tokens: &[Token]) -> Shape {
         return if tokens.is_empty() { Shape::Exact("".into()) } else { Shape::Everything };
     }
     let middle = tokens.get(runs_at_start..tokens.len() - runs_at_end).unwrap_or_default();
-    let [only] = middle else { return Shape::General };
-    let Some(lit) = literal(Some(only)) else { return Shape::General };
+    let [only] = middle else {
+        return Shape::General;
+    };
+    let Some(lit) = literal(Some(only)) else {
+        return Shape::General;
+    };
     match (runs_at_start > 0, runs_at_end > 0) {
         (false, false) => Shape::Exact(lit),
         (false, true) => Shape::Prefix(lit),
@@ -178,12 +184,12 @@ impl Glob {
             Shape::Everything => Ok(true),
             // A name without the leading literal fails at the first pattern byte and one
             // without the trailing literal cannot match; neither reaches a lone escape.
-            Shape::General
-                if !folded.starts_with(&*self.anchor_prefix) || !folded.ends_with(&*self.anchor_suffix) =>
-            {
+            Shape::General if !folded.starts_with(&*self.anchor_prefix) || !folded.ends_with(&*self.anchor_suffix) => {
                 Ok(false)
             }
-            Shape::General => like_match(folded.as_bytes(), &self.like, &mut NoTrace).map_err(|TrailingEscape| self.error()),
+            Shape::General => {
+                like_match(folded.as_bytes(), &self.like, &mut NoTrace).map_err(|TrailingEscape| self.error())
+            }
         }
     }
 
@@ -201,7 +207,9 @@ impl Glob {
             Ok(true) => {
                 let mut spans: Vec<(usize, usize)> = Vec::new();
                 for &at in &trace.bytes {
-                    let Some(&(start, end)) = mapped.origin.get(at) else { continue };
+                    let Some(&(start, end)) = mapped.origin.get(at) else {
+                        continue;
+                    };
                     match spans.last_mut() {
                         Some(last) if last.1 >= start => last.1 = last.1.max(end),
                         _ => spans.push((start, end)),
@@ -365,7 +373,9 @@ pub(crate) fn like_match<T: Trace>(text: &[u8], pat: &[u8], trace: &mut T) -> Re
             match pc {
                 b'\\' => {
                     p += 1;
-                    let Some(&escaped) = pat.get(p) else { return Err(TrailingEscape) };
+                    let Some(&escaped) = pat.get(p) else {
+                        return Err(TrailingEscape);
+                    };
                     if escaped != tc {
                         break 'attempt Outcome::False;
                     }
@@ -388,7 +398,9 @@ pub(crate) fn like_match<T: Trace>(text: &[u8], pat: &[u8], trace: &mut T) -> Re
                             _ => break,
                         }
                     }
-                    let Some(&lead) = pat.get(p) else { break 'attempt Outcome::True };
+                    let Some(&lead) = pat.get(p) else {
+                        break 'attempt Outcome::True;
+                    };
                     let first = if lead == b'\\' {
                         match pat.get(p + 1) {
                             Some(&escaped) => escaped,
@@ -397,7 +409,9 @@ pub(crate) fn like_match<T: Trace>(text: &[u8], pat: &[u8], trace: &mut T) -> Re
                     } else {
                         lead
                     };
-                    let Some(start) = scan(text, t, first) else { break 'attempt Outcome::Abort };
+                    let Some(start) = scan(text, t, first) else {
+                        break 'attempt Outcome::Abort;
+                    };
                     resume = Some(Resume { pattern_at: p, text_at: start, first, trace_mark: trace.mark() });
                     t = start;
                 }
@@ -419,8 +433,12 @@ pub(crate) fn like_match<T: Trace>(text: &[u8], pat: &[u8], trace: &mut T) -> Re
             Outcome::True => return Ok(true),
             Outcome::Abort => return Ok(false),
             Outcome::False => {
-                let Some(r) = resume.as_mut() else { return Ok(false) };
-                let Some(start) = scan(text, next_char(text, r.text_at), r.first) else { return Ok(false) };
+                let Some(r) = resume.as_mut() else {
+                    return Ok(false);
+                };
+                let Some(start) = scan(text, next_char(text, r.text_at), r.first) else {
+                    return Ok(false);
+                };
                 r.text_at = start;
                 t = start;
                 p = r.pattern_at;
@@ -476,7 +494,13 @@ mod tests {
     #[test]
     fn percent_run_with_ones_consumes_text_before_escape_check() {
         // `%_\` vs `x`: the `_` uses up the text, then the lone escape is reached.
-        let glob = Glob { source: "".into(), like: b"%_\\".to_vec().into(), shape: Shape::General, anchor_prefix: "".into(), anchor_suffix: "".into() };
+        let glob = Glob {
+            source: "".into(),
+            like: b"%_\\".to_vec().into(),
+            shape: Shape::General,
+            anchor_prefix: "".into(),
+            anchor_suffix: "".into(),
+        };
         assert!(glob.matches_folded("x").is_err());
     }
 

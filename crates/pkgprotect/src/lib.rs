@@ -42,8 +42,8 @@ pub use access::{AccessLevel, UnknownAccessLevel};
 pub use glob::{Glob, MatchError, glob_matches, glob_matches_pypi};
 pub use lint::{Finding, FindingKind};
 pub use model::{
-    Action, Actor, ContainerRepositoryRule, Decision, DecisionRequest, PackageRule, PackageType, Rule, RuleKind, Target,
-    UnknownAction, UnknownPackageType, UnknownRuleKind,
+    Action, Actor, ContainerRepositoryRule, Decision, DecisionRequest, PackageRule, PackageType, Rule, RuleKind,
+    Target, UnknownAction, UnknownPackageType, UnknownRuleKind,
 };
 pub use params::{ParamsMode, parse_rule_params};
 pub use preview::{PreviewMatch, preview};

@@ -77,7 +77,9 @@ fn single_rule_findings(id: i64, rule: &Rule, findings: &mut Vec<Finding>) {
     if rule.minimum_access_level_for_push().is_none() && rule.minimum_access_level_for_delete().is_none() {
         add(
             FindingKind::RestrictsNothing,
-            format!("rule {id} (`{pattern}`) has no minimum for push or delete: it restricts no user, only deploy tokens"),
+            format!(
+                "rule {id} (`{pattern}`) has no minimum for push or delete: it restricts no user, only deploy tokens"
+            ),
         );
     }
     if Glob::new(pattern).has_trailing_escape() {
@@ -97,7 +99,8 @@ fn single_rule_findings(id: i64, rule: &Rule, findings: &mut Vec<Finding>) {
             format!("rule {id} (`{pattern}`): `{c}` is a literal character in GitLab patterns; only `*` is a wildcard"),
         );
     }
-    if rule.package_type() == Some(PackageType::Pypi) && pattern.contains(['_', '.']) || pattern_has_separator_run(rule) {
+    if rule.package_type() == Some(PackageType::Pypi) && pattern.contains(['_', '.']) || pattern_has_separator_run(rule)
+    {
         add(
             FindingKind::PypiSeparators,
             format!(
@@ -121,9 +124,13 @@ fn first_surprising_escape(pattern: &str) -> Option<String> {
         }
         return Some(match chars.next() {
             None => return None,
-            Some('*') => "`\\*` matches a literal `%`, not `*` (GitLab turns `*` into `%` before the backslash applies)".into(),
+            Some('*') => {
+                "`\\*` matches a literal `%`, not `*` (GitLab turns `*` into `%` before the backslash applies)".into()
+            }
             Some('%') => "`\\%` matches a `\\` followed by any text, because GitLab escapes the `%` itself".into(),
-            Some('_') => "`\\_` matches a `\\` followed by any one character, because GitLab escapes the `_` itself".into(),
+            Some('_') => {
+                "`\\_` matches a `\\` followed by any one character, because GitLab escapes the `_` itself".into()
+            }
             Some('\\') => continue,
             Some(other) => format!("`\\{other}` matches `{other}`: the backslash is dropped, not matched"),
         });
@@ -195,7 +202,9 @@ fn level_rank(level: Option<AccessLevel>) -> u8 {
 }
 
 fn at_least_as_strict(a: &Rule, b: &Rule) -> bool {
-    [Action::Push, Action::Delete].iter().all(|&action| level_rank(a.minimum_for(action)) >= level_rank(b.minimum_for(action)))
+    [Action::Push, Action::Delete]
+        .iter()
+        .all(|&action| level_rank(a.minimum_for(action)) >= level_rank(b.minimum_for(action)))
 }
 
 fn pair_findings(bucket: &[Linted<'_>], findings: &mut Vec<Finding>) {

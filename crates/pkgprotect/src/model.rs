@@ -2,9 +2,9 @@
 
 use crate::access::AccessLevel;
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// Every package type GitLab accepts in a package protection rule (newest source).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -64,17 +64,16 @@ impl fmt::Display for PackageType {
 
 /// The string is not one of GitLab's package type names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown package type `{0}` (expected one of: cargo, conan, generic, helm, maven, npm, nuget, pypi, terraform_module)")]
+#[error(
+    "unknown package type `{0}` (expected one of: cargo, conan, generic, helm, maven, npm, nuget, pypi, terraform_module)"
+)]
 pub struct UnknownPackageType(pub String);
 
 impl FromStr for PackageType {
     type Err = UnknownPackageType;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| UnknownPackageType(s.to_owned()))
+        Self::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| UnknownPackageType(s.to_owned()))
     }
 }
 
@@ -412,9 +411,7 @@ impl TryFrom<RawRequest> for DecisionRequest {
             }
             (Some(name), None) => Target::Package {
                 name,
-                package_type: raw
-                    .package_type
-                    .ok_or("package request is missing field `package_type`")?,
+                package_type: raw.package_type.ok_or("package request is missing field `package_type`")?,
             },
             (None, Some(path)) => {
                 if raw.package_type.is_some() {
@@ -447,5 +444,5 @@ pub struct Decision {
     /// Every rule that blocks the request, in the order the rules were given.
     pub blocking_rule_ids: Vec<i64>,
     /// One sentence for humans: why the request is allowed or blocked.
-    pub reason: Cow<'static, str>,
+    pub reason: Arc<str>,
 }

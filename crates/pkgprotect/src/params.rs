@@ -190,8 +190,8 @@ mod tests {
 
     #[test]
     fn missing_and_invalid_params_are_grape_errors_in_declaration_order() {
-        let err = parse_rule_params(RuleKind::Package, &json!({"package_type": "composer"}), ParamsMode::Create)
-            .unwrap_err();
+        let err =
+            parse_rule_params(RuleKind::Package, &json!({"package_type": "composer"}), ParamsMode::Create).unwrap_err();
         assert_eq!(err.http_status(), 400);
         assert_eq!(
             err.joined_messages(),
@@ -238,6 +238,9 @@ mod tests {
             ParamsMode::Create,
         )
         .unwrap_err();
-        assert_eq!(err.joined_messages(), "package_name_pattern is invalid, minimum_access_level_for_push does not have a valid value");
+        assert_eq!(
+            err.joined_messages(),
+            "package_name_pattern is invalid, minimum_access_level_for_push does not have a valid value"
+        );
     }
 }

@@ -9,6 +9,7 @@ use crate::text::{fold, is_blank, normalize_pypi};
 use crate::validate::{Field, MAX_PATTERN_CHARS, allowed_levels};
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 /// A rule list cannot be compiled: it could not have come from GitLab's database.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,6 +42,9 @@ pub enum DecideError {
 struct CompiledRule {
     rule: Rule,
     id: i64,
+    /// The reason of a decision this rule blocks, by [`reason_slot`]; prepared once so that
+    /// deciding allocates nothing but the list of blocking ids.
+    reasons: [Option<Arc<str>>; 4],
     glob: Glob,
     /// The pattern as GitLab's PyPI user path compares it (normalized separators).
     pypi_glob: Option<Glob>,
@@ -57,9 +61,29 @@ impl CompiledRule {
 
 /// A byte trie over literal pattern parts. Literals are valid UTF-8 and so are names, so a
 /// byte match always lands on character boundaries.
-#[derive(Default)]
 struct Trie {
     nodes: Vec<Node>,
+    /// The root's children by first byte (`NONE` = no child): the hot first step of
+    /// every walk, and of the infix walks that start at each position of a name.
+    root: Box<[u32; 256]>,
+    /// Length of the shortest literal, so infix walks skip start positions too close to the end.
+    shortest: usize,
+    /// Bit per byte pair that starts some literal: infix walks skip start positions whose
+    /// next two bytes begin no literal (only consulted when every literal has two bytes).
+    bigrams: Box<[u64; 1024]>,
+}
+
+fn bigram_bit(first: u8, second: u8) -> (usize, u64) {
+    let pair = usize::from(first) << 8 | usize::from(second);
+    (pair >> 6, 1u64 << (pair & 63))
+}
+
+const NONE: u32 = u32::MAX;
+
+impl Default for Trie {
+    fn default() -> Self {
+        Trie { nodes: Vec::new(), root: Box::new([NONE; 256]), shortest: usize::MAX, bigrams: Box::new([0; 1024]) }
+    }
 }
 
 #[derive(Default)]
@@ -80,11 +104,18 @@ impl Trie {
         let mut at = 0usize;
         for byte in bytes {
             let next_index = self.nodes.len();
-            let Some(node) = self.nodes.get_mut(at) else { return at };
+            let Some(node) = self.nodes.get_mut(at) else {
+                return at;
+            };
             at = match node.children.binary_search_by_key(&byte, |&(b, _)| b) {
                 Ok(found) => node.children.get(found).map_or(at, |&(_, child)| child as usize),
                 Err(insert_at) => {
                     node.children.insert(insert_at, (byte, next_index as u32));
+                    if at == 0
+                        && let Some(slot) = self.root.get_mut(usize::from(byte))
+                    {
+                        *slot = next_index as u32;
+                    }
                     self.nodes.push(Node::default());
                     next_index
                 }
@@ -93,7 +124,15 @@ impl Trie {
         at
     }
 
-    fn add(&mut self, bytes: impl Iterator<Item = u8>, rule: u32, only_at_end: bool) {
+    fn add(&mut self, bytes: impl ExactSizeIterator<Item = u8> + Clone, rule: u32, only_at_end: bool) {
+        self.shortest = self.shortest.min(bytes.len());
+        let mut head = bytes.clone();
+        if let (Some(first), Some(second)) = (head.next(), head.next()) {
+            let (word, bit) = bigram_bit(first, second);
+            if let Some(slot) = self.bigrams.get_mut(word) {
+                *slot |= bit;
+            }
+        }
         let at = self.node_for(bytes);
         if let Some(node) = self.nodes.get_mut(at) {
             if only_at_end { node.at_end.push(rule) } else { node.reached.push(rule) }
@@ -102,10 +141,21 @@ impl Trie {
 
     /// Walk `bytes` from the root, reporting every rule whose literal the walk completes.
     #[inline]
-    fn walk(&self, bytes: impl Iterator<Item = u8>, len: usize, hit: &mut impl FnMut(u32)) {
-        let Some(mut node) = self.nodes.first() else { return };
-        let mut depth = 0usize;
-        let mut bytes = bytes;
+    fn walk(&self, mut bytes: impl Iterator<Item = u8>, len: usize, hit: &mut impl FnMut(u32)) {
+        let Some(root) = self.nodes.first() else {
+            return;
+        };
+        root.reached.iter().for_each(|&r| hit(r));
+        if len == 0 {
+            root.at_end.iter().for_each(|&r| hit(r));
+            return;
+        }
+        let Some(first) = bytes.next() else { return };
+        let child = self.root.get(usize::from(first)).copied().unwrap_or(NONE);
+        let Some(mut node) = self.nodes.get(child as usize) else {
+            return;
+        };
+        let mut depth = 1usize;
         loop {
             node.reached.iter().for_each(|&r| hit(r));
             if depth == len {
@@ -113,13 +163,67 @@ impl Trie {
                 return;
             }
             let Some(byte) = bytes.next() else { return };
-            let Ok(found) = node.children.binary_search_by_key(&byte, |&(b, _)| b) else { return };
+            let Ok(found) = node.children.binary_search_by_key(&byte, |&(b, _)| b) else {
+                return;
+            };
             let Some(next) = node.children.get(found).and_then(|&(_, child)| self.nodes.get(child as usize)) else {
                 return;
             };
             node = next;
             depth += 1;
         }
+    }
+}
+
+/// Matched rule positions: a few inline, spilling to the heap only for many.
+struct Hits {
+    inline: [u32; 8],
+    len: usize,
+    spill: Vec<u32>,
+}
+
+impl Hits {
+    fn new() -> Self {
+        Hits { inline: [0; 8], len: 0, spill: Vec::new() }
+    }
+
+    #[inline]
+    fn push(&mut self, position: u32) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => {
+                *slot = position;
+                self.len += 1;
+            }
+            None => self.spill.push(position),
+        }
+    }
+
+    /// The positions in input order, without repeats (an infix literal can occur twice).
+    fn sorted(&mut self) -> &[u32] {
+        let slice: &mut [u32] = if self.spill.is_empty() {
+            self.inline.get_mut(..self.len).unwrap_or_default()
+        } else {
+            self.spill.extend_from_slice(self.inline.get(..self.len).unwrap_or_default());
+            &mut self.spill
+        };
+        slice.sort_unstable();
+        let mut kept = 0usize;
+        for read in 0..slice.len() {
+            let (Some(&value), previous) = (slice.get(read), kept.checked_sub(1).and_then(|k| slice.get(k))) else {
+                continue;
+            };
+            if previous != Some(&value) {
+                if let Some(slot) = slice.get_mut(kept) {
+                    *slot = value;
+                }
+                kept += 1;
+            }
+        }
+        slice.get(..kept).unwrap_or_default()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
     }
 }
 
@@ -150,9 +254,16 @@ impl Bucket {
         let bytes = name.as_bytes();
         self.forward.walk(bytes.iter().copied(), bytes.len(), hit);
         self.reverse.walk(bytes.iter().rev().copied(), bytes.len(), hit);
-        if !self.infix.nodes.is_empty() {
-            for start in 0..bytes.len() {
+        if !self.infix.nodes.is_empty() && self.infix.shortest <= bytes.len() {
+            let use_bigrams = self.infix.shortest >= 2;
+            for start in 0..=bytes.len() - self.infix.shortest {
                 let rest = bytes.get(start..).unwrap_or_default();
+                if use_bigrams && let [first, second, ..] = *rest {
+                    let (word, bit) = bigram_bit(first, second);
+                    if self.infix.bigrams.get(word).is_none_or(|w| w & bit == 0) {
+                        continue;
+                    }
+                }
                 self.infix.walk(rest.iter().copied(), rest.len(), hit);
             }
         }
@@ -168,7 +279,12 @@ pub struct RuleSet {
     packages: [Bucket; PackageType::ALL.len()],
     pypi_users: Bucket,
     containers: Bucket,
+    allowed_reasons: [Arc<str>; 3],
 }
+
+const ADMIN: usize = 0;
+const BLANK_NAME: usize = 1;
+const NOT_BLOCKED: usize = 2;
 
 impl fmt::Debug for RuleSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -186,6 +302,11 @@ impl RuleSet {
             packages: Default::default(),
             pypi_users: Bucket::default(),
             containers: Bucket::default(),
+            allowed_reasons: [
+                Arc::from("administrators are never blocked by protection rules"),
+                Arc::from("a blank name matches no protection rule"),
+                Arc::from("no protection rule blocks this request"),
+            ],
         };
         let mut seen = rustc_hash::FxHashSet::default();
         for (index, rule) in rules.into_iter().enumerate() {
@@ -209,7 +330,8 @@ impl RuleSet {
                 }
                 None => set.containers.add(&glob, position),
             }
-            set.rules.push(CompiledRule { rule, id, glob, pypi_glob });
+            let reasons = blocked_reasons(id, &rule);
+            set.rules.push(CompiledRule { rule, id, reasons, glob, pypi_glob });
         }
         Ok(set)
     }
@@ -238,24 +360,24 @@ impl RuleSet {
     pub fn decide(&self, request: &DecisionRequest) -> Result<Decision, DecideError> {
         let (actor, action) = (request.actor, request.action);
         if actor == (Actor::User { access_level: AccessLevel::Admin }) {
-            return Ok(allowed("administrators are never blocked by protection rules"));
+            return Ok(self.allowed(ADMIN));
         }
         let raw_name = request.target.name();
         if is_blank(raw_name) {
-            return Ok(allowed("a blank name matches no protection rule"));
+            return Ok(self.allowed(BLANK_NAME));
         }
-        let pypi_user_path =
-            matches!(request.target, Target::Package { package_type: PackageType::Pypi, .. }) && actor != Actor::DeployToken;
+        let pypi_user_path = matches!(request.target, Target::Package { package_type: PackageType::Pypi, .. })
+            && actor != Actor::DeployToken;
         let (bucket, name): (&Bucket, Cow<'_, str>) = match &request.target {
             _ if pypi_user_path => (&self.pypi_users, fold_owned(normalize_pypi(raw_name))),
             Target::Package { package_type, .. } => match self.packages.get(package_type.index()) {
                 Some(bucket) => (bucket, fold(raw_name)),
-                None => return Ok(allowed("no protection rule applies")),
+                None => return Ok(self.allowed(NOT_BLOCKED)),
             },
             Target::ContainerRepository { .. } => (&self.containers, fold(raw_name)),
         };
 
-        let mut hits: Vec<u32> = Vec::new();
+        let mut hits = Hits::new();
         let mut keep_if_blocking = |position: u32| {
             if self.rules.get(position as usize).is_some_and(|rule| rule.could_block(actor, action)) {
                 hits.push(position);
@@ -264,7 +386,9 @@ impl RuleSet {
         bucket.literal_hits(&name, &mut keep_if_blocking);
         bucket.everything.iter().for_each(|&position| keep_if_blocking(position));
         for &position in &bucket.general {
-            let Some(rule) = self.rules.get(position as usize) else { continue };
+            let Some(rule) = self.rules.get(position as usize) else {
+                continue;
+            };
             if !rule.could_block(actor, action) {
                 continue;
             }
@@ -277,10 +401,10 @@ impl RuleSet {
                 }
             }
         }
-        hits.sort_unstable();
-        hits.dedup();
-        let blocking: Vec<&CompiledRule> = hits.iter().filter_map(|&p| self.rules.get(p as usize)).collect();
-        Ok(decision(request, &blocking))
+        if hits.is_empty() {
+            return Ok(self.allowed(NOT_BLOCKED));
+        }
+        Ok(self.blocked(request, hits.sorted()))
     }
 
     /// [`RuleSet::decide`] for many requests; each answer stands alone.
@@ -300,35 +424,79 @@ fn fold_owned(s: Cow<'_, str>) -> Cow<'_, str> {
     }
 }
 
-fn allowed(reason: &'static str) -> Decision {
-    Decision { allowed: true, blocking_rule_ids: Vec::new(), reason: Cow::Borrowed(reason) }
+impl RuleSet {
+    fn allowed(&self, which: usize) -> Decision {
+        let reason = self.allowed_reasons.get(which).cloned().unwrap_or_else(|| Arc::from("allowed"));
+        Decision { allowed: true, blocking_rule_ids: Vec::new(), reason }
+    }
+
+    fn blocked(&self, request: &DecisionRequest, positions: &[u32]) -> Decision {
+        let blocking = || positions.iter().filter_map(|&p| self.rules.get(p as usize));
+        let Some(first) = blocking().next() else {
+            return self.allowed(NOT_BLOCKED);
+        };
+        let slot = reason_slot(request.action, request.actor);
+        let reason = match (first.reasons.get(slot).cloned().flatten(), positions.len()) {
+            (Some(reason), 1) => reason,
+            (reason, n) => {
+                let mut text = reason.map_or_else(|| format!("blocked by rule {}", first.id), |r| r.to_string());
+                text.push_str(" (and ");
+                push_decimal(&mut text, n - 1);
+                text.push_str(if n == 2 { " more rule)" } else { " more rules)" });
+                Arc::from(text)
+            }
+        };
+        Decision { allowed: false, blocking_rule_ids: blocking().map(|rule| rule.id).collect(), reason }
+    }
 }
 
-fn decision(request: &DecisionRequest, blocking: &[&CompiledRule]) -> Decision {
-    let Some(first) = blocking.first() else {
-        return allowed("no protection rule blocks this request");
+/// Append `n` in decimal without the formatting machinery (hot path).
+fn reason_slot(action: Action, actor: Actor) -> usize {
+    let action = match action {
+        Action::Push => 0,
+        Action::Delete => 2,
     };
-    let what = match request.target.kind() {
+    action + usize::from(actor == Actor::DeployToken)
+}
+
+/// The reasons `rule` gives when it blocks, per [`reason_slot`].
+fn blocked_reasons(id: i64, rule: &Rule) -> [Option<Arc<str>>; 4] {
+    let what = match rule.kind() {
         RuleKind::Package => "package",
         RuleKind::ContainerRepository => "container repository",
     };
-    let why = match request.actor {
-        Actor::DeployToken => format!("deploy tokens may not {} a protected {what}", request.action),
-        Actor::User { access_level } => format!(
-            "{} needs at least {}, the actor is {access_level}",
-            request.action,
-            first.rule.minimum_for(request.action).map_or("-", AccessLevel::as_str),
-        ),
-    };
-    let more = match blocking.len() {
-        1 => String::new(),
-        n => format!(" (and {} more rule{})", n - 1, if n == 2 { "" } else { "s" }),
-    };
-    Decision {
-        allowed: false,
-        blocking_rule_ids: blocking.iter().map(|rule| rule.id).collect(),
-        reason: Cow::Owned(format!("blocked by rule {} (`{}`): {why}{more}", first.id, first.rule.pattern())),
+    let pattern = rule.pattern();
+    let mut reasons: [Option<Arc<str>>; 4] = Default::default();
+    for action in [Action::Push, Action::Delete] {
+        if let Some(minimum) = rule.minimum_for(action)
+            && let Some(slot) = reasons.get_mut(reason_slot(action, Actor::User { access_level: minimum }))
+        {
+            *slot = Some(Arc::from(format!("blocked by rule {id} (`{pattern}`): {action} needs at least {minimum}")));
+        }
+        if let Some(slot) = reasons.get_mut(reason_slot(action, Actor::DeployToken)) {
+            *slot = Some(Arc::from(format!(
+                "blocked by rule {id} (`{pattern}`): deploy tokens may not {action} a protected {what}"
+            )));
+        }
     }
+    reasons
+}
+
+fn push_decimal(out: &mut String, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        if let Some(slot) = digits.get_mut(at) {
+            *slot = b'0' + (rest % 10) as u8;
+        }
+        rest /= 10;
+        if rest == 0 || at == 0 {
+            break;
+        }
+    }
+    digits.get(at..).unwrap_or_default().iter().for_each(|&d| out.push(char::from(d)));
 }
 
 fn check_storable(index: usize, rule: &Rule) -> Result<i64, RuleSetError> {
@@ -405,6 +573,15 @@ mod tests {
         assert!(set.decide(&request("abc", user(AccessLevel::Developer))).unwrap().allowed);
         // A maintainer cannot be blocked by this rule, so it is not evaluated.
         assert!(set.decide(&request("abcd", user(AccessLevel::Maintainer))).unwrap().allowed);
+    }
+
+    #[test]
+    fn decimal_digits() {
+        for n in [0usize, 7, 10, 1234, usize::MAX] {
+            let mut out = String::new();
+            push_decimal(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
     }
 
     #[test]

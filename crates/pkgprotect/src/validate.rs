@@ -217,11 +217,7 @@ pub fn validate_rule(rule: &Rule, context: &ValidationContext<'_>) -> Result<(),
     if is_taken(rule, context) {
         errors.push(ValidationError::model(field, "has already been taken"));
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Rejection { status: RejectionStatus::UnprocessableEntity, errors })
-    }
+    if errors.is_empty() { Ok(()) } else { Err(Rejection { status: RejectionStatus::UnprocessableEntity, errors }) }
 }
 
 fn check_pattern_common(field: Field, pattern: &str, errors: &mut Vec<ValidationError>) {
@@ -286,8 +282,7 @@ fn cached(cell: &'static OnceLock<Option<Regex>>, source: &str) -> Option<&'stat
     cell.get_or_init(|| Regex::new(source).ok()).as_ref()
 }
 
-const NPM_FORMAT: &str =
-    r"^(?:\*|(?:@([a-zA-Z0-9_.][a-zA-Z0-9_.\-]*[a-zA-Z0-9_\-]|[a-zA-Z0-9_])/)?[-+._a-zA-Z0-9*]+)$";
+const NPM_FORMAT: &str = r"^(?:\*|(?:@([a-zA-Z0-9_.][a-zA-Z0-9_.\-]*[a-zA-Z0-9_\-]|[a-zA-Z0-9_])/)?[-+._a-zA-Z0-9*]+)$";
 const PYPI_FORMAT: &str =
     r"^(?:\*|@?(?:[a-zA-Z0-9_.+\-]*/)*[a-zA-Z0-9_.\-]+@?(?:[a-zA-Z0-9_.+\-]*/)*[a-zA-Z0-9_.\-*]*)$";
 const TERRAFORM_FORMAT: &str = r"^(?:\*|[-a-z0-9*]+/[-a-z0-9*]+)$";

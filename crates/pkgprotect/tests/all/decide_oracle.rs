@@ -1,0 +1,122 @@
+//! `RuleSet::decide` against a naive scan of every rule.
+
+use pkgprotect::{
+    AccessLevel, Action, Actor, ContainerRepositoryRule, DecisionRequest, PackageRule, PackageType, Rule, RuleSet,
+    Target, glob_matches, glob_matches_pypi,
+};
+use proptest::prelude::*;
+
+/// The spec's decision (§5), rule by rule, without any index. Only rules that could block
+/// the actor are evaluated, so only their matching errors count.
+fn naive(rules: &[Rule], request: &DecisionRequest) -> Result<Vec<i64>, ()> {
+    if request.actor == (Actor::User { access_level: AccessLevel::Admin }) {
+        return Ok(Vec::new());
+    }
+    let mut blocking = Vec::new();
+    for rule in rules {
+        let same_target = match (&request.target, rule) {
+            (Target::Package { package_type, .. }, Rule::Package(r)) => r.package_type == *package_type,
+            (Target::ContainerRepository { .. }, Rule::ContainerRepository(_)) => true,
+            _ => false,
+        };
+        let could_block = match request.actor {
+            Actor::DeployToken => true,
+            Actor::User { access_level } => rule.minimum_for(request.action).is_some_and(|min| access_level < min),
+        };
+        if !same_target || !could_block {
+            continue;
+        }
+        let pypi_user = rule.package_type() == Some(PackageType::Pypi) && request.actor != Actor::DeployToken;
+        let name = request.target.name();
+        let matched =
+            if pypi_user { glob_matches_pypi(rule.pattern(), name) } else { glob_matches(rule.pattern(), name) };
+        if matched.map_err(|_| ())? {
+            blocking.push(rule.id().unwrap_or_default());
+        }
+    }
+    Ok(blocking)
+}
+
+fn text(alphabet: Vec<char>, len: std::ops::Range<usize>) -> impl Strategy<Value = String> {
+    proptest::collection::vec(prop::sample::select(alphabet), len).prop_map(|c| c.into_iter().collect())
+}
+
+fn level() -> impl Strategy<Value = Option<AccessLevel>> {
+    prop::sample::select(vec![None, Some(AccessLevel::Maintainer), Some(AccessLevel::Owner), Some(AccessLevel::Admin)])
+}
+
+fn rule_strategy() -> impl Strategy<Value = Rule> {
+    let pattern = text(vec!['a', 'b', 'B', '*', '*', '-', '_', '.', '\\', 'é'], 1..7);
+    let types =
+        prop::sample::select(vec![Some(PackageType::Npm), Some(PackageType::Pypi), Some(PackageType::Generic), None]);
+    (pattern, types, level(), level()).prop_map(|(pattern, package_type, push, delete)| {
+        // Package delete minimums cannot be maintainer in GitLab.
+        let delete_for_package = delete.filter(|&l| l != AccessLevel::Maintainer);
+        match package_type {
+            Some(package_type) => Rule::Package(PackageRule {
+                id: None,
+                project_id: None,
+                package_name_pattern: pattern,
+                package_type,
+                minimum_access_level_for_push: push,
+                minimum_access_level_for_delete: delete_for_package,
+            }),
+            None => Rule::ContainerRepository(ContainerRepositoryRule {
+                id: None,
+                project_id: None,
+                repository_path_pattern: pattern,
+                minimum_access_level_for_push: push,
+                minimum_access_level_for_delete: delete,
+            }),
+        }
+    })
+}
+
+fn with_id(rule: Rule, id: i64) -> Rule {
+    match rule {
+        Rule::Package(r) => Rule::Package(PackageRule { id: Some(id), ..r }),
+        Rule::ContainerRepository(r) => Rule::ContainerRepository(ContainerRepositoryRule { id: Some(id), ..r }),
+    }
+}
+
+fn request_strategy() -> impl Strategy<Value = DecisionRequest> {
+    let name = text(vec!['a', 'b', 'A', 'B', '-', '_', '.', '\\', 'é', 'É', ' '], 0..9);
+    let target =
+        prop::sample::select(vec![Some(PackageType::Npm), Some(PackageType::Pypi), Some(PackageType::Generic), None]);
+    let actor = prop::sample::select(vec![
+        Actor::DeployToken,
+        Actor::User { access_level: AccessLevel::Developer },
+        Actor::User { access_level: AccessLevel::Maintainer },
+        Actor::User { access_level: AccessLevel::Owner },
+        Actor::User { access_level: AccessLevel::Admin },
+    ]);
+    let action = prop::sample::select(vec![Action::Push, Action::Delete]);
+    (name, target, actor, action).prop_map(|(name, package_type, actor, action)| DecisionRequest {
+        target: match package_type {
+            Some(package_type) => Target::Package { name, package_type },
+            None => Target::ContainerRepository { path: name },
+        },
+        action,
+        actor,
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3_000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn decide_agrees_with_a_naive_scan(
+        rules in proptest::collection::vec(rule_strategy(), 0..40),
+        requests in proptest::collection::vec(request_strategy(), 1..8),
+    ) {
+        let rules: Vec<Rule> = rules.into_iter().zip(1..).map(|(rule, id)| with_id(rule, id)).collect();
+        let set = RuleSet::new(rules.clone()).unwrap();
+        for request in &requests {
+            let ours = set.decide(request).map(|d| d.blocking_rule_ids).map_err(|_| ());
+            prop_assert_eq!(&ours, &naive(&rules, request), "request {:?}", request);
+            if let Ok(ids) = ours {
+                prop_assert_eq!(set.decide(request).unwrap().allowed, ids.is_empty());
+            }
+        }
+    }
+}
