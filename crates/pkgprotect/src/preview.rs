@@ -16,6 +16,14 @@ pub struct PreviewMatch {
     pub error: Option<String>,
 }
 
+impl PreviewMatch {
+    /// [`PreviewMatch::spans`] in UTF-16 code units, as JavaScript strings and the DOM count.
+    pub fn utf16_spans(&self) -> Vec<(usize, usize)> {
+        let to_utf16 = |byte: usize| self.name.get(..byte).map_or(0, |prefix| prefix.encode_utf16().count());
+        self.spans.iter().map(|&(start, end)| (to_utf16(start), to_utf16(end))).collect()
+    }
+}
+
 /// Match `pattern` against each name as GitLab would for a rule of `package_type`
 /// (`None` for container repository rules). PyPI rules compare names as GitLab's user path
 /// does, with `-`, `_` and `.` runs made equal.
@@ -49,6 +57,13 @@ mod tests {
         let out = preview("pkg\\", Some(PackageType::Generic), &["pkgx", "pkg"]);
         assert!(out[0].error.is_some());
         assert!(out[1].error.is_none() && !out[1].matched);
+    }
+
+    #[test]
+    fn utf16_spans_count_code_units() {
+        let out = preview("*-x", None, &["😀é-X"]);
+        assert_eq!(out[0].spans, vec![(6, 8)]);
+        assert_eq!(out[0].utf16_spans(), vec![(3, 5)]);
     }
 
     #[test]
