@@ -18,8 +18,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Exit code of `check` when the request is blocked (0 = allowed, 1 = error).
-const EXIT_BLOCKED: u8 = 2;
+/// Exit code of `check` when the request is blocked (0 = allowed, 1 = error, 2 = usage error).
+const EXIT_BLOCKED: u8 = 3;
 
 #[derive(Parser)]
 #[command(name = "pkgprotect", version, about = "GitLab-exact package and container repository protection rules")]
