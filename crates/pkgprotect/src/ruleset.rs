@@ -65,12 +65,13 @@ struct Trie {
     nodes: Vec<Node>,
     /// The root's children by first byte (`NONE` = no child): the hot first step of
     /// every walk, and of the infix walks that start at each position of a name.
-    root: Box<[u32; 256]>,
+    /// Empty until the first literal is added, so unused tries cost nothing.
+    root: Vec<u32>,
     /// Length of the shortest literal, so infix walks skip start positions too close to the end.
     shortest: usize,
     /// Bit per byte pair that starts some literal: infix walks skip start positions whose
     /// next two bytes begin no literal (only consulted when every literal has two bytes).
-    bigrams: Box<[u64; 1024]>,
+    bigrams: Vec<u64>,
 }
 
 fn bigram_bit(first: u8, second: u8) -> (usize, u64) {
@@ -82,7 +83,7 @@ const NONE: u32 = u32::MAX;
 
 impl Default for Trie {
     fn default() -> Self {
-        Trie { nodes: Vec::new(), root: Box::new([NONE; 256]), shortest: usize::MAX, bigrams: Box::new([0; 1024]) }
+        Trie { nodes: Vec::new(), root: Vec::new(), shortest: usize::MAX, bigrams: Vec::new() }
     }
 }
 
@@ -90,9 +91,7 @@ impl Default for Trie {
 struct Node {
     /// Sorted by byte.
     children: Vec<(u8, u32)>,
-    /// Rules that match when the walk ends exactly here (exact patterns).
-    at_end: Vec<u32>,
-    /// Rules that match whenever the walk reaches here (prefix, suffix, infix patterns).
+    /// Rules whose literal ends here: they match whenever a walk reaches this node.
     reached: Vec<u32>,
 }
 
@@ -100,6 +99,8 @@ impl Trie {
     fn node_for(&mut self, bytes: impl Iterator<Item = u8>) -> usize {
         if self.nodes.is_empty() {
             self.nodes.push(Node::default());
+            self.root = vec![NONE; 256];
+            self.bigrams = vec![0; 1024];
         }
         let mut at = 0usize;
         for byte in bytes {
@@ -124,53 +125,43 @@ impl Trie {
         at
     }
 
-    fn add(&mut self, bytes: impl ExactSizeIterator<Item = u8> + Clone, rule: u32, only_at_end: bool) {
+    fn add(&mut self, bytes: impl ExactSizeIterator<Item = u8> + Clone, rule: u32) {
         self.shortest = self.shortest.min(bytes.len());
         let mut head = bytes.clone();
+        let at = self.node_for(bytes);
         if let (Some(first), Some(second)) = (head.next(), head.next()) {
             let (word, bit) = bigram_bit(first, second);
             if let Some(slot) = self.bigrams.get_mut(word) {
                 *slot |= bit;
             }
         }
-        let at = self.node_for(bytes);
         if let Some(node) = self.nodes.get_mut(at) {
-            if only_at_end { node.at_end.push(rule) } else { node.reached.push(rule) }
+            node.reached.push(rule);
         }
     }
 
     /// Walk `bytes` from the root, reporting every rule whose literal the walk completes.
     #[inline]
-    fn walk(&self, mut bytes: impl Iterator<Item = u8>, len: usize, hit: &mut impl FnMut(u32)) {
+    fn walk(&self, mut bytes: impl Iterator<Item = u8>, hit: &mut impl FnMut(u32)) {
         let Some(root) = self.nodes.first() else {
             return;
         };
         root.reached.iter().for_each(|&r| hit(r));
-        if len == 0 {
-            root.at_end.iter().for_each(|&r| hit(r));
-            return;
-        }
         let Some(first) = bytes.next() else { return };
         let child = self.root.get(usize::from(first)).copied().unwrap_or(NONE);
         let Some(mut node) = self.nodes.get(child as usize) else {
             return;
         };
-        let mut depth = 1usize;
         loop {
             node.reached.iter().for_each(|&r| hit(r));
-            if depth == len {
-                node.at_end.iter().for_each(|&r| hit(r));
-                return;
-            }
             let Some(byte) = bytes.next() else { return };
-            let Ok(found) = node.children.binary_search_by_key(&byte, |&(b, _)| b) else {
-                return;
-            };
-            let Some(next) = node.children.get(found).and_then(|&(_, child)| self.nodes.get(child as usize)) else {
+            // Nodes below the root have few children: a linear scan beats a binary search.
+            let Some(next) =
+                node.children.iter().find(|&&(b, _)| b == byte).and_then(|&(_, child)| self.nodes.get(child as usize))
+            else {
                 return;
             };
             node = next;
-            depth += 1;
         }
     }
 }
@@ -230,6 +221,8 @@ impl Hits {
 /// The rules one request can meet (one package type, or container rules), by shape.
 #[derive(Default)]
 struct Bucket {
+    /// Exact patterns by their lowered literal: one hash lookup instead of a walk as deep as the name.
+    exact: rustc_hash::FxHashMap<Box<str>, Vec<u32>>,
     forward: Trie,
     reverse: Trie,
     infix: Trie,
@@ -240,10 +233,10 @@ struct Bucket {
 impl Bucket {
     fn add(&mut self, glob: &Glob, rule: u32) {
         match &glob.shape {
-            Shape::Exact(lit) => self.forward.add(lit.bytes(), rule, true),
-            Shape::Prefix(lit) => self.forward.add(lit.bytes(), rule, false),
-            Shape::Suffix(lit) => self.reverse.add(lit.bytes().rev(), rule, false),
-            Shape::Infix(lit) => self.infix.add(lit.bytes(), rule, false),
+            Shape::Exact(lit) => self.exact.entry(lit.clone()).or_default().push(rule),
+            Shape::Prefix(lit) => self.forward.add(lit.bytes(), rule),
+            Shape::Suffix(lit) => self.reverse.add(lit.bytes().rev(), rule),
+            Shape::Infix(lit) => self.infix.add(lit.bytes(), rule),
             Shape::Everything => self.everything.push(rule),
             Shape::General => self.general.push(rule),
         }
@@ -252,8 +245,11 @@ impl Bucket {
     /// Every literal-shaped rule matching the prepared name (may repeat infix rules).
     fn literal_hits(&self, name: &str, hit: &mut impl FnMut(u32)) {
         let bytes = name.as_bytes();
-        self.forward.walk(bytes.iter().copied(), bytes.len(), hit);
-        self.reverse.walk(bytes.iter().rev().copied(), bytes.len(), hit);
+        if let Some(rules) = self.exact.get(name) {
+            rules.iter().for_each(|&r| hit(r));
+        }
+        self.forward.walk(bytes.iter().copied(), hit);
+        self.reverse.walk(bytes.iter().rev().copied(), hit);
         if !self.infix.nodes.is_empty() && self.infix.shortest <= bytes.len() {
             let use_bigrams = self.infix.shortest >= 2;
             for start in 0..=bytes.len() - self.infix.shortest {
@@ -264,7 +260,7 @@ impl Bucket {
                         continue;
                     }
                 }
-                self.infix.walk(rest.iter().copied(), rest.len(), hit);
+                self.infix.walk(rest.iter().copied(), hit);
             }
         }
     }
