@@ -45,6 +45,15 @@ enum Command {
     /// Show which names a pattern matches, with the matched parts in [brackets].
     Preview(PreviewArgs),
     /// Run a conformance vector file and print `N passed, N failed`.
+    /// Run the GitLab-compatible REST server (SQLite in --data-dir, or --database-url).
+    Serve(ServeArgs),
+    /// Manage projects, users, memberships and tokens in the server's database.
+    Admin {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     Conformance {
         /// Which implementation answers the vectors.
         #[arg(long, value_enum, default_value_t = HostKind::Native)]
@@ -52,6 +61,111 @@ enum Command {
         /// Vector file (schema: shared/conformance/README.md).
         file: PathBuf,
     },
+}
+
+#[derive(Args)]
+struct DatabaseArgs {
+    /// Directory of the embedded SQLite database (created if missing).
+    #[arg(long, default_value = "pkgprotect-data", global = true)]
+    data_dir: PathBuf,
+    /// A database URL instead (`postgres://user@127.0.0.1:5432/db` to share it between instances).
+    #[arg(long, env = "PKGPROTECT_DATABASE_URL", global = true)]
+    database_url: Option<String>,
+}
+
+impl DatabaseArgs {
+    fn url(&self) -> Result<String> {
+        match &self.database_url {
+            Some(url) => Ok(url.clone()),
+            None => Ok(pkgprotect_server::db::sqlite_url(&self.data_dir)?),
+        }
+    }
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
+    /// On an empty database, create a demo project, users and tokens, and print them.
+    #[arg(long)]
+    demo: bool,
+    /// Directory served at `/` (the browser preview page).
+    #[arg(long, default_value = "examples/browser-preview")]
+    static_dir: PathBuf,
+    /// Which engine decides.
+    #[arg(long, value_enum, default_value_t = EngineKind::Native)]
+    engine: EngineKind,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EngineKind {
+    /// The core crate, in process.
+    Native,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Projects.
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Users and their personal access tokens.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Project memberships.
+    #[command(subcommand)]
+    Member(MemberCommand),
+    /// Personal access tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Deploy tokens.
+    #[command(subcommand, name = "deploy-token")]
+    DeployToken(DeployTokenCommand),
+}
+
+#[derive(Subcommand)]
+enum ProjectCommand {
+    /// Create a project: `admin project create group/project`.
+    Create { full_path: String },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; `--admin` makes an instance administrator (never blocked, may decide for others).
+    Create {
+        name: String,
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum MemberCommand {
+    /// Add a user to a project with an access level (`developer`, `maintainer`, `owner`…).
+    Add {
+        project: String,
+        user: String,
+        #[arg(value_parser = parse_level)]
+        level: AccessLevel,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a personal access token; printed once, only its hash is stored.
+    Create { user: String },
+}
+
+#[derive(Subcommand)]
+enum DeployTokenCommand {
+    /// Create a deploy token for a project; printed once, only its hash is stored.
+    Create { project: String },
+}
+
+fn parse_level(s: &str) -> Result<AccessLevel, String> {
+    s.parse().map_err(|e: pkgprotect::UnknownAccessLevel| e.to_string())
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -184,6 +298,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Preview(args) => preview_names(args, cli.json),
+        Command::Serve(args) => serve(args),
+        Command::Admin { database, command } => admin(&database, command, cli.json),
         Command::Conformance { host, file } => {
             let vectors = VectorFile::load(&file)?;
             let report = match host {
@@ -193,6 +309,70 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(if report.failed() == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
+}
+
+fn serve(args: ServeArgs) -> Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .init();
+    let engine: std::sync::Arc<dyn pkgprotect_server::engine::Engine> = match args.engine {
+        EngineKind::Native => std::sync::Arc::new(pkgprotect_server::engine::NativeEngine),
+    };
+    let config = pkgprotect_server::Config {
+        database_url: args.database.url()?,
+        listen: args.listen,
+        static_dir: Some(args.static_dir),
+        demo: args.demo,
+        engine,
+    };
+    runtime()?.block_on(pkgprotect_server::serve(config))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn admin(database: &DatabaseArgs, command: AdminCommand, json_output: bool) -> Result<ExitCode> {
+    use pkgprotect_server::admin as ops;
+    let url = database.url()?;
+    let output: Value = runtime()?.block_on(async move {
+        let store = pkgprotect_server::db::Store::connect(&url).await?;
+        let output = match command {
+            AdminCommand::Project(ProjectCommand::Create { full_path }) => {
+                let id = ops::create_project(&store, &full_path).await?;
+                json!({"id": id, "full_path": full_path})
+            }
+            AdminCommand::User(UserCommand::Create { name, admin }) => {
+                let id = ops::create_user(&store, &name, admin).await?;
+                json!({"id": id, "username": name, "is_admin": admin})
+            }
+            AdminCommand::Member(MemberCommand::Add { project, user, level }) => {
+                ops::add_member(&store, &project, &user, level).await?;
+                json!({"project": project, "user": user, "access_level": level})
+            }
+            AdminCommand::Token(TokenCommand::Create { user }) => {
+                json!({"user": user, "token": ops::create_token(&store, &user).await?})
+            }
+            AdminCommand::DeployToken(DeployTokenCommand::Create { project }) => {
+                json!({"project": project, "token": ops::create_deploy_token(&store, &project).await?})
+            }
+        };
+        store.close().await;
+        Ok::<Value, anyhow::Error>(output)
+    })?;
+    if json_output {
+        println!("{output}");
+    } else if let Some(token) = output.get("token").and_then(Value::as_str) {
+        println!("{token}");
+        eprintln!("(shown once: only its hash is stored)");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&output)?);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn validate(args: ValidateArgs, json_output: bool) -> Result<ExitCode> {

@@ -68,7 +68,11 @@ fn check_exit_codes_follow_the_decision() {
 
 #[test]
 fn validate_prints_gitlab_status_and_messages() {
-    let output = pkgprotect(&["validate", "--json", r#"{"package_name_pattern": "*-x", "package_type": "pypi", "minimum_access_level_for_push": "owner"}"#]);
+    let output = pkgprotect(&[
+        "validate",
+        "--json",
+        r#"{"package_name_pattern": "*-x", "package_type": "pypi", "minimum_access_level_for_push": "owner"}"#,
+    ]);
     assert_eq!(output.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(json["http_status"], 422);
@@ -94,8 +98,11 @@ fn lint_and_preview_explain_themselves() {
 
 #[test]
 fn broken_rule_files_are_refused_with_the_reason() {
-    let rules = scratch("dup.json", r#"[{"id": 1, "package_name_pattern": "a", "package_type": "npm", "minimum_access_level_for_push": "owner"},
-        {"id": 1, "package_name_pattern": "b", "package_type": "npm", "minimum_access_level_for_push": "owner"}]"#);
+    let rules = scratch(
+        "dup.json",
+        r#"[{"id": 1, "package_name_pattern": "a", "package_type": "npm", "minimum_access_level_for_push": "owner"},
+        {"id": 1, "package_name_pattern": "b", "package_type": "npm", "minimum_access_level_for_push": "owner"}]"#,
+    );
     let output = pkgprotect(&["lint", rules.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("rule id 1 appears more than once"));

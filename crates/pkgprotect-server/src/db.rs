@@ -1,0 +1,396 @@
+//! Storage: one SQL dialect subset over SQLite (embedded, WAL) and PostgreSQL (shared by
+//! many instances), through sqlx's `Any` driver.
+
+use pkgprotect::{AccessLevel, ContainerRepositoryRule, PackageRule, PackageType, Rule, RuleKind};
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Row};
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A storage failure. Unique violations are told apart so callers can answer GitLab's 422.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("the value is already taken")]
+    Duplicate,
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot create data directory `{path}`: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error("stored {what} `{value}` is not valid; was the database edited by hand?")]
+    Corrupt { what: &'static str, value: String },
+}
+
+fn classify(error: sqlx::Error) -> DbError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => DbError::Duplicate,
+        _ => DbError::Sql(error),
+    }
+}
+
+/// Which database the URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A project as the API resolves it.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub id: i64,
+    pub full_path: String,
+    pub rules_version: i64,
+}
+
+/// Who a token belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenOwner {
+    User { user_id: i64, is_admin: bool },
+    DeployToken { project_id: i64 },
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    pub backend: Backend,
+}
+
+/// The SQLite URL for the database file in `data_dir`, creating the directory.
+pub fn sqlite_url(data_dir: &Path) -> Result<String, DbError> {
+    std::fs::create_dir_all(data_dir)
+        .map_err(|source| DbError::DataDir { path: data_dir.display().to_string(), source })?;
+    Ok(format!("sqlite://{}?mode=rwc", data_dir.join("pkgprotect.sqlite3").display()))
+}
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn level_from_db(value: Option<i64>) -> Result<Option<AccessLevel>, DbError> {
+    value
+        .map(|v| {
+            u8::try_from(v)
+                .ok()
+                .and_then(AccessLevel::from_value)
+                .ok_or(DbError::Corrupt { what: "access level", value: v.to_string() })
+        })
+        .transpose()
+}
+
+fn level_to_db(level: Option<AccessLevel>) -> Option<i64> {
+    level.map(|l| i64::from(l.value()))
+}
+
+impl Store {
+    /// Connect and bring the schema up to date.
+    pub async fn connect(url: &str) -> Result<Self, DbError> {
+        install_default_drivers();
+        let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
+        let options = AnyPoolOptions::new().max_connections(if backend == Backend::Sqlite { 4 } else { 16 });
+        let pool = match backend {
+            // WAL lets readers run while a write commits; `busy_timeout` queues writers instead
+            // of failing them; foreign keys are off by default in SQLite.
+            Backend::Sqlite => {
+                options
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
+                            sqlx::query("PRAGMA busy_timeout = 5000").execute(&mut *conn).await?;
+                            sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+                            sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+                    .await?
+            }
+            Backend::Postgres => options.connect(url).await?,
+        };
+        let store = Store { pool, backend };
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&store.pool).await?,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&store.pool).await?,
+        }
+        Ok(store)
+    }
+
+    pub async fn is_empty(&self) -> Result<bool, DbError> {
+        let row = sqlx::query("SELECT COUNT(*) FROM projects").fetch_one(&self.pool).await?;
+        Ok(row.try_get::<i64, _>(0)? == 0)
+    }
+
+    pub async fn create_project(&self, full_path: &str) -> Result<i64, DbError> {
+        let row = sqlx::query("INSERT INTO projects (full_path, full_path_lower) VALUES ($1, $2) RETURNING id")
+            .bind(full_path)
+            .bind(full_path.to_lowercase())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(row.try_get(0)?)
+    }
+
+    pub async fn create_user(&self, username: &str, is_admin: bool) -> Result<i64, DbError> {
+        let row = sqlx::query("INSERT INTO users (username, is_admin) VALUES ($1, $2) RETURNING id")
+            .bind(username)
+            .bind(i64::from(is_admin))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(row.try_get(0)?)
+    }
+
+    pub async fn user_id(&self, username: &str) -> Result<Option<i64>, DbError> {
+        let row =
+            sqlx::query("SELECT id FROM users WHERE username = $1").bind(username).fetch_optional(&self.pool).await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
+    /// Add or change a membership.
+    pub async fn set_member(&self, project_id: i64, user_id: i64, level: AccessLevel) -> Result<(), DbError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM members WHERE project_id = $1 AND user_id = $2")
+            .bind(project_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO members (project_id, user_id, access_level) VALUES ($1, $2, $3)")
+            .bind(project_id)
+            .bind(user_id)
+            .bind(i64::from(level.value()))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Store a token's hash (never the token) for a user or, as a deploy token, a project.
+    pub async fn insert_token(&self, sha256: &str, name: &str, owner: TokenOwner) -> Result<i64, DbError> {
+        let (user_id, project_id) = match owner {
+            TokenOwner::User { user_id, .. } => (Some(user_id), None),
+            TokenOwner::DeployToken { project_id } => (None, Some(project_id)),
+        };
+        let row = sqlx::query(
+            "INSERT INTO tokens (token_sha256, name, user_id, deploy_project_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(sha256)
+        .bind(name)
+        .bind(user_id)
+        .bind(project_id)
+        .bind(now())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(row.try_get(0)?)
+    }
+
+    pub async fn token_owner(&self, sha256: &str) -> Result<Option<TokenOwner>, DbError> {
+        let row = sqlx::query(
+            "SELECT t.user_id, t.deploy_project_id, t.expires_at, COALESCE(u.is_admin, 0) \
+             FROM tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.token_sha256 = $1",
+        )
+        .bind(sha256)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let expires_at: Option<i64> = row.try_get(2)?;
+        if expires_at.is_some_and(|at| at <= now()) {
+            return Ok(None);
+        }
+        let user_id: Option<i64> = row.try_get(0)?;
+        let project_id: Option<i64> = row.try_get(1)?;
+        let is_admin: i64 = row.try_get(3)?;
+        Ok(match (user_id, project_id) {
+            (Some(user_id), _) => Some(TokenOwner::User { user_id, is_admin: is_admin != 0 }),
+            (None, Some(project_id)) => Some(TokenOwner::DeployToken { project_id }),
+            (None, None) => None,
+        })
+    }
+
+    /// A project by numeric id or full path (case-insensitive, as GitLab routes).
+    pub async fn find_project(&self, reference: &str) -> Result<Option<Project>, DbError> {
+        let row = match reference.parse::<i64>() {
+            Ok(id) => {
+                sqlx::query("SELECT id, full_path, rules_version FROM projects WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+            Err(_) => {
+                sqlx::query("SELECT id, full_path, rules_version FROM projects WHERE full_path_lower = $1")
+                    .bind(reference.to_lowercase())
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+        };
+        row.map(|r| Ok(Project { id: r.try_get(0)?, full_path: r.try_get(1)?, rules_version: r.try_get(2)? }))
+            .transpose()
+    }
+
+    pub async fn member_level(&self, project_id: i64, user_id: i64) -> Result<Option<AccessLevel>, DbError> {
+        let row = sqlx::query("SELECT access_level FROM members WHERE project_id = $1 AND user_id = $2")
+            .bind(project_id)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        level_from_db(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
+    pub async fn rules_version(&self, project_id: i64) -> Result<i64, DbError> {
+        let row = sqlx::query("SELECT rules_version FROM projects WHERE id = $1")
+            .bind(project_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// The project's rules of `kind`, in id order (GitLab's list order).
+    pub async fn rules(&self, project_id: i64, kind: RuleKind) -> Result<Vec<Rule>, DbError> {
+        let sql = match kind {
+            RuleKind::Package => {
+                "SELECT id, package_name_pattern, package_type, minimum_access_level_for_push, minimum_access_level_for_delete \
+                 FROM package_protection_rules WHERE project_id = $1 ORDER BY id"
+            }
+            RuleKind::ContainerRepository => {
+                "SELECT id, repository_path_pattern, '', minimum_access_level_for_push, minimum_access_level_for_delete \
+                 FROM container_repository_protection_rules WHERE project_id = $1 ORDER BY id"
+            }
+        };
+        let rows = sqlx::query(sql).bind(project_id).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                let id: i64 = row.try_get(0)?;
+                let pattern: String = row.try_get(1)?;
+                let push = level_from_db(row.try_get(3)?)?;
+                let delete = level_from_db(row.try_get(4)?)?;
+                Ok(match kind {
+                    RuleKind::Package => {
+                        let type_name: String = row.try_get(2)?;
+                        let package_type = type_name
+                            .parse::<PackageType>()
+                            .map_err(|_| DbError::Corrupt { what: "package type", value: type_name })?;
+                        Rule::Package(PackageRule {
+                            id: Some(id),
+                            project_id: Some(project_id),
+                            package_name_pattern: pattern,
+                            package_type,
+                            minimum_access_level_for_push: push,
+                            minimum_access_level_for_delete: delete,
+                        })
+                    }
+                    RuleKind::ContainerRepository => Rule::ContainerRepository(ContainerRepositoryRule {
+                        id: Some(id),
+                        project_id: Some(project_id),
+                        repository_path_pattern: pattern,
+                        minimum_access_level_for_push: push,
+                        minimum_access_level_for_delete: delete,
+                    }),
+                })
+            })
+            .collect()
+    }
+
+    /// Insert (`rule.id` None) or update a rule and bump the project's rules version, in
+    /// one transaction. Returns the rule's id.
+    pub async fn save_rule(&self, project_id: i64, rule: &Rule) -> Result<i64, DbError> {
+        let mut tx = self.pool.begin().await?;
+        let push = level_to_db(rule.minimum_access_level_for_push());
+        let delete = level_to_db(rule.minimum_access_level_for_delete());
+        let id: i64 = match (rule, rule.id()) {
+            (Rule::Package(r), None) => sqlx::query(
+                "INSERT INTO package_protection_rules (project_id, package_name_pattern, package_type, \
+                 minimum_access_level_for_push, minimum_access_level_for_delete) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(project_id)
+            .bind(&r.package_name_pattern)
+            .bind(r.package_type.as_str())
+            .bind(push)
+            .bind(delete)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(classify)?
+            .try_get(0)?,
+            (Rule::ContainerRepository(r), None) => sqlx::query(
+                "INSERT INTO container_repository_protection_rules (project_id, repository_path_pattern, \
+                 minimum_access_level_for_push, minimum_access_level_for_delete) VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(project_id)
+            .bind(&r.repository_path_pattern)
+            .bind(push)
+            .bind(delete)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(classify)?
+            .try_get(0)?,
+            (Rule::Package(r), Some(id)) => {
+                sqlx::query(
+                    "UPDATE package_protection_rules SET package_name_pattern = $1, package_type = $2, \
+                     minimum_access_level_for_push = $3, minimum_access_level_for_delete = $4 WHERE id = $5 AND project_id = $6",
+                )
+                .bind(&r.package_name_pattern)
+                .bind(r.package_type.as_str())
+                .bind(push)
+                .bind(delete)
+                .bind(id)
+                .bind(project_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+                id
+            }
+            (Rule::ContainerRepository(r), Some(id)) => {
+                sqlx::query(
+                    "UPDATE container_repository_protection_rules SET repository_path_pattern = $1, \
+                     minimum_access_level_for_push = $2, minimum_access_level_for_delete = $3 WHERE id = $4 AND project_id = $5",
+                )
+                .bind(&r.repository_path_pattern)
+                .bind(push)
+                .bind(delete)
+                .bind(id)
+                .bind(project_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+                id
+            }
+        };
+        bump_version(&mut tx, project_id).await?;
+        tx.commit().await.map_err(classify)?;
+        Ok(id)
+    }
+
+    /// Delete a rule; false when the project has no such rule.
+    pub async fn delete_rule(&self, project_id: i64, kind: RuleKind, rule_id: i64) -> Result<bool, DbError> {
+        let sql = match kind {
+            RuleKind::Package => "DELETE FROM package_protection_rules WHERE id = $1 AND project_id = $2",
+            RuleKind::ContainerRepository => {
+                "DELETE FROM container_repository_protection_rules WHERE id = $1 AND project_id = $2"
+            }
+        };
+        let mut tx = self.pool.begin().await?;
+        let deleted = sqlx::query(sql).bind(rule_id).bind(project_id).execute(&mut *tx).await?.rows_affected();
+        if deleted == 0 {
+            return Ok(false);
+        }
+        bump_version(&mut tx, project_id).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+async fn bump_version(tx: &mut sqlx::Transaction<'_, sqlx::Any>, project_id: i64) -> Result<(), DbError> {
+    sqlx::query("UPDATE projects SET rules_version = rules_version + 1 WHERE id = $1")
+        .bind(project_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

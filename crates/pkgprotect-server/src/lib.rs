@@ -1,0 +1,142 @@
+//! GitLab-compatible REST server for package and container repository protection rules,
+//! with decision endpoints for registries.
+//!
+//! It speaks GitLab's protection-rule API (`/api/v4/projects/:id/packages/protection/rules`,
+//! `…/registry/protection/repository/rules`), stores rules in SQLite (embedded) or
+//! PostgreSQL (shared by many instances), and answers `…/decisions` through a compiled rule
+//! set per project that is rebuilt whenever the project's rules change, on any instance.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use pkgprotect_server::{Config, serve};
+//! let config = Config { database_url: "sqlite://pkgprotect.sqlite3?mode=rwc".into(), ..Config::default() };
+//! serve(config).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod db;
+pub mod engine;
+
+use api::AppState;
+use axum::Router;
+use db::Store;
+use engine::{Engine, NativeEngine, RuleSetCache};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::services::ServeDir;
+use tower_http::timeout::TimeoutLayer;
+
+/// How to run the server.
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    /// Static files served at `/` (the browser preview page), if the directory exists.
+    pub static_dir: Option<PathBuf>,
+    /// Seed the demo project when the database is empty.
+    pub demo: bool,
+    pub engine: Arc<dyn Engine>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("static_dir", &self.static_dir)
+            .field("demo", &self.demo)
+            .field("engine", &self.engine.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: "sqlite://pkgprotect-data/pkgprotect.sqlite3?mode=rwc".into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            static_dir: None,
+            demo: false,
+            engine: Arc::new(NativeEngine),
+        }
+    }
+}
+
+/// The server failed to start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Db(#[from] db::DbError),
+    #[error(transparent)]
+    Admin(#[from] admin::AdminError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+    #[error("server error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The whole HTTP application over an open store.
+pub fn app(store: Store, engine: Arc<dyn Engine>, static_dir: Option<PathBuf>) -> Router {
+    let state = Arc::new(AppState { store, cache: RuleSetCache::new(engine) });
+    let mut router = api::router(state);
+    if let Some(dir) = static_dir.filter(|d| d.is_dir()) {
+        router = router.fallback_service(ServeDir::new(dir));
+    }
+    router.layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+}
+
+/// Open the database, seed the demo if asked and the database is empty, and serve until Ctrl-C.
+pub async fn serve(config: Config) -> Result<(), ServeError> {
+    let store = Store::connect(&config.database_url).await?;
+    if config.demo {
+        if store.is_empty().await? {
+            let demo = admin::seed_demo(&store).await?;
+            print_demo(&demo, config.listen);
+        } else {
+            tracing::info!("--demo: the database already has projects; nothing seeded");
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
+    let local = listener.local_addr()?;
+    tracing::info!(%local, engine = config.engine.name(), "pkgprotect server listening");
+    println!("pkgprotect server listening on http://{local} (engine: {})", config.engine.name());
+    let app = app(store.clone(), config.engine, config.static_dir);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn print_demo(demo: &admin::Demo, listen: SocketAddr) {
+    let base = format!("http://{listen}/api/v4/projects/{}", demo.project.replace('/', "%2F"));
+    println!(
+        "\nDemo project `{project}` created (id {id}). Tokens (shown once, stored hashed):\n\
+         \x20 maintainer:   {m}\n  developer:    {d}\n  deploy token: {t}\n\n\
+         Try:\n\
+         \x20 curl -s -H 'PRIVATE-TOKEN: {m}' {base}/packages/protection/rules\n\
+         \x20 curl -s -X POST -H 'PRIVATE-TOKEN: {m}' -H 'Content-Type: application/json' \\\n\
+         \x20      -d '{{\"package_name_pattern\": \"@demo/internal-*\", \"package_type\": \"npm\", \"minimum_access_level_for_push\": \"owner\"}}' \\\n\
+         \x20      {base}/packages/protection/rules\n\
+         \x20 curl -s -X POST -H 'PRIVATE-TOKEN: {d}' -H 'Content-Type: application/json' \\\n\
+         \x20      -d '{{\"package_name\": \"@demo/core\", \"package_type\": \"npm\", \"action\": \"push\"}}' \\\n\
+         \x20      {base}/packages/protection/decisions\n\
+         \x20 curl -s -X POST -H 'Deploy-Token: {t}' -H 'Content-Type: application/json' \\\n\
+         \x20      -d '{{\"repository_path\": \"demo-group/demo-project/release/api\", \"action\": \"push\"}}' \\\n\
+         \x20      {base}/registry/protection/repository/decisions\n\
+         \x20 open http://{listen}/ for the live pattern preview\n",
+        project = demo.project,
+        id = demo.project_id,
+        m = demo.maintainer_token,
+        d = demo.developer_token,
+        t = demo.deploy_token,
+    );
+}
