@@ -28,6 +28,13 @@ cargo test --workspace --locked
 step "conformance: pkgprotect conformance --host native"
 cargo run -q --locked -p pkgprotect-cli -- conformance --host native "$VECTORS"
 
+step "server: HTTP tests against a throw-away PostgreSQL (SQLite ran with cargo test)"
+# shellcheck source=scripts/lib/postgres.sh
+source scripts/lib/postgres.sh
+trap pg_stop EXIT
+pg_start
+PKGPROTECT_TEST_POSTGRES_URL=$PG_URL cargo test -p pkgprotect-server --locked -- --ignored
+
 step "CLI smoke test on the demo rules"
 scripts/demo.sh > "$OUT/demo.txt"
 grep -q "blocked: blocked by rule" "$OUT/demo.txt"

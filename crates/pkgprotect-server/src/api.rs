@@ -5,7 +5,8 @@ use crate::db::{DbError, Project, Store, TokenOwner};
 use crate::engine::{CompiledRules, RuleSetCache};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, RawQuery, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
@@ -31,6 +32,42 @@ pub struct AppState {
 
 type Shared = State<Arc<AppState>>;
 
+/// Path parameters; ids that cannot even be decoded (bad percent-encoding, invalid UTF-8)
+/// name nothing, so they get GitLab's 404 rather than axum's plain-text 400.
+struct ApiPath<T>(T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| ApiPath(value))
+            .map_err(|_| ApiError::NotFound(""))
+    }
+}
+
+/// The raw body, with the size limit answered in GitLab's JSON shape.
+struct Body(Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        Bytes::from_request(request, state).await.map(Body).map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::BadRequest(format!("cannot read the request body: {}", rejection.body_text()))
+            }
+        })
+    }
+}
+
 /// An error answer in GitLab's shapes.
 #[derive(Debug)]
 pub enum ApiError {
@@ -41,6 +78,7 @@ pub enum ApiError {
     NotFound(&'static str),
     /// 422 `{"message": {"error": [...]}}`: model validation.
     Unprocessable(Vec<String>),
+    PayloadTooLarge,
     /// Something on our side; logged, never shown in detail.
     Internal(String),
 }
@@ -71,9 +109,13 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden(Some(why)) => {
                 (StatusCode::FORBIDDEN, json!({ "message": format!("403 Forbidden - {why}") }))
             }
+            ApiError::NotFound("") => (StatusCode::NOT_FOUND, json!({ "message": "404 Not Found" })),
             ApiError::NotFound(what) => (StatusCode::NOT_FOUND, json!({ "message": format!("404 {what} Not Found") })),
             ApiError::Unprocessable(errors) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, json!({ "message": { "error": errors } }))
+            }
+            ApiError::PayloadTooLarge => {
+                (StatusCode::PAYLOAD_TOO_LARGE, json!({ "message": "413 Request Entity Too Large" }))
             }
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "request failed");
@@ -259,6 +301,11 @@ async fn update(
 }
 
 async fn save(state: &AppState, project_id: i64, rule: &Rule, kind: RuleKind) -> Result<i64, ApiError> {
+    // PostgreSQL text cannot hold NUL (GitLab's request fails there too); refuse it as a bad
+    // parameter on every backend alike.
+    if rule.pattern().contains('\0') {
+        return Err(ApiError::BadRequest(format!("{} must not contain NUL characters", rule.pattern_field())));
+    }
     match state.store.save_rule(project_id, rule).await {
         Ok(id) => Ok(id),
         // Another request stored the same pattern between our check and our insert.
@@ -302,20 +349,28 @@ async fn delete(
     }
 }
 
-async fn list_package_rules(State(s): Shared, h: HeaderMap, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn list_package_rules(
+    State(s): Shared,
+    h: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
     list(&s, &h, &id, RuleKind::Package).await
 }
 
-async fn list_container_rules(State(s): Shared, h: HeaderMap, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn list_container_rules(
+    State(s): Shared,
+    h: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
     list(&s, &h, &id, RuleKind::ContainerRepository).await
 }
 
 async fn create_package_rule(
     State(s): Shared,
     h: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     RawQuery(q): RawQuery,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     let params = parameters(&h, q.as_deref(), &body)?;
     create(&s, &h, &id, RuleKind::Package, params).await
@@ -324,9 +379,9 @@ async fn create_package_rule(
 async fn create_container_rule(
     State(s): Shared,
     h: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     RawQuery(q): RawQuery,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     let params = parameters(&h, q.as_deref(), &body)?;
     create(&s, &h, &id, RuleKind::ContainerRepository, params).await
@@ -335,9 +390,9 @@ async fn create_container_rule(
 async fn update_package_rule(
     State(s): Shared,
     h: HeaderMap,
-    Path((id, rule)): Path<(String, String)>,
+    ApiPath((id, rule)): ApiPath<(String, String)>,
     RawQuery(q): RawQuery,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     let params = parameters(&h, q.as_deref(), &body)?;
     update(&s, &h, &id, &rule, RuleKind::Package, params).await
@@ -346,9 +401,9 @@ async fn update_package_rule(
 async fn update_container_rule(
     State(s): Shared,
     h: HeaderMap,
-    Path((id, rule)): Path<(String, String)>,
+    ApiPath((id, rule)): ApiPath<(String, String)>,
     RawQuery(q): RawQuery,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     let params = parameters(&h, q.as_deref(), &body)?;
     update(&s, &h, &id, &rule, RuleKind::ContainerRepository, params).await
@@ -357,7 +412,7 @@ async fn update_container_rule(
 async fn delete_package_rule(
     State(s): Shared,
     h: HeaderMap,
-    Path((id, rule)): Path<(String, String)>,
+    ApiPath((id, rule)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     delete(&s, &h, &id, &rule, RuleKind::Package).await
 }
@@ -365,7 +420,7 @@ async fn delete_package_rule(
 async fn delete_container_rule(
     State(s): Shared,
     h: HeaderMap,
-    Path((id, rule)): Path<(String, String)>,
+    ApiPath((id, rule)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     delete(&s, &h, &id, &rule, RuleKind::ContainerRepository).await
 }
@@ -386,8 +441,8 @@ async fn compiled_rules(
 async fn package_decisions(
     State(s): Shared,
     h: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
+    ApiPath(id): ApiPath<String>,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     decisions(&s, &h, &id, RuleKind::Package, &body).await
 }
@@ -395,8 +450,8 @@ async fn package_decisions(
 async fn container_decisions(
     State(s): Shared,
     h: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
+    ApiPath(id): ApiPath<String>,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     decisions(&s, &h, &id, RuleKind::ContainerRepository, &body).await
 }

@@ -214,6 +214,10 @@ impl Store {
 
     /// A project by numeric id or full path (case-insensitive, as GitLab routes).
     pub async fn find_project(&self, reference: &str) -> Result<Option<Project>, DbError> {
+        // PostgreSQL text cannot hold NUL; no project path contains one.
+        if reference.contains('\0') {
+            return Ok(None);
+        }
         let row = match reference.parse::<i64>() {
             Ok(id) => {
                 sqlx::query("SELECT id, full_path, rules_version FROM projects WHERE id = $1")

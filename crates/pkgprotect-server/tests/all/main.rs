@@ -1,0 +1,38 @@
+//! The server over HTTP, against SQLite and (with `--ignored`) PostgreSQL.
+
+// Test code may index, unwrap and panic: a failure is the point.
+#![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod harness;
+mod scenarios;
+
+use harness::Backend;
+
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::scenarios::$name(super::Backend::Sqlite).await }
+            )*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[ignore = "needs PKGPROTECT_TEST_POSTGRES_URL; scripts/test.sh starts PostgreSQL and runs these"]
+            async fn $name() { super::scenarios::$name(super::Backend::Postgres).await }
+            )*
+        }
+    };
+}
+
+on_every_backend!(
+    package_rules_crud,
+    container_rules_crud_and_unset,
+    parameter_and_model_errors,
+    authentication_and_authorization,
+    project_by_path_and_form_bodies,
+    decisions_for_users_tokens_and_admins,
+    decisions_see_rule_changes_at_once,
+    concurrent_identical_creates_give_one_201,
+    two_instances_share_one_database,
+    hostile_requests_get_4xx,
+);
