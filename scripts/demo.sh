@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# The main job, for now: the `pkgprotect` CLI on the demo rules in examples/demo.
+# The main job: the pkgprotect server with its embedded SQLite database in ./pkgprotect-data,
+# a demo project (created on first start only) and the browser preview page at /.
+#
+#   scripts/demo.sh                 # listens on 127.0.0.1:8080
+#   PORT=9090 scripts/demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
-cargo build -q --release --locked -p pkgprotect-cli
-pp=target/release/pkgprotect
-demo=examples/demo
-run() { printf '\n$ pkgprotect %s\n' "$*"; "$pp" "$@" || true; }
+PORT=${PORT:-8080}
+DATA=${PKGPROTECT_DATA:-pkgprotect-data}
 
-run lint "$demo/rules.json"
-run check --rules "$demo/rules.json" --package-name @demo/core --package-type npm --action push --actor developer
-run check --rules "$demo/rules.json" --package-name @demo/core --package-type npm --action push --actor maintainer
-run check --rules "$demo/rules.json" --package-name My.Internal_Tool --package-type pypi --action push --actor developer
-run check --rules "$demo/rules.json" --repository-path demo-group/demo-project/release/api --action delete --actor maintainer
-run check --rules "$demo/rules.json" --package-name @demo/core --package-type npm --action delete --actor deploy_token
-run validate --project-path demo-group/demo-project '{"repository_path_pattern": "other-group/app/*", "minimum_access_level_for_push": "maintainer"}'
-run validate '{"package_name_pattern": "@demo/*", "package_type": "npm", "minimum_access_level_for_delete": "maintainer"}'
-run preview --pattern '@demo/*' --package-type npm --names-file "$demo/names.txt" --matched-only
+command -v cargo >/dev/null || { echo "error: cargo is not installed (https://rustup.rs)" >&2; exit 1; }
+if [ -x scripts/build-preview.sh ]; then
+    scripts/build-preview.sh
+fi
+echo "building pkgprotect (release)…"
+cargo build -q --release --locked -p pkgprotect-cli
+exec target/release/pkgprotect serve --data-dir "$DATA" --listen "127.0.0.1:$PORT" --demo \
+    --static-dir examples/browser-preview

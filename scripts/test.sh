@@ -44,8 +44,32 @@ cargo build -q --locked -p pkgprotect-cli
 PKGPROTECT_BIN="$ROOT/target/debug/pkgprotect" "$VENV/bin/python" -m pytest -q -p no:cacheprovider \
     crates/pkgprotect-server/tests/python_gitlab
 
+step "main job: scripts/demo.sh serves the demo project; its printed curl lines work"
+DEMO_DATA=$(mktemp -d /tmp/pkgprotect-demo.XXXXXX)
+DEMO_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PKGPROTECT_DATA=$DEMO_DATA PORT=$DEMO_PORT scripts/demo.sh > "$OUT/serve-demo.txt" 2>&1 &
+DEMO_PID=$!
+trap 'kill $DEMO_PID 2>/dev/null || true; pg_stop' EXIT
+for _ in $(seq 600); do grep -q "listening on" "$OUT/serve-demo.txt" && break; sleep 1; done
+grep -q "listening on" "$OUT/serve-demo.txt" || { cat "$OUT/serve-demo.txt"; exit 1; }
+# Run every curl line the demo printed, as a newcomer would.
+python3 - "$OUT/serve-demo.txt" <<'PY'
+import re, subprocess, sys
+text = open(sys.argv[1]).read()
+commands = re.findall(r"^  (curl .*?)(?=\n  (?:curl|open)|\n\n)", text.replace("\\\n", " "), re.S | re.M)
+assert len(commands) == 4, commands
+outputs = [subprocess.run(c, shell=True, check=True, capture_output=True, text=True).stdout for c in commands]
+assert '"package_name_pattern":"@demo/*"' in outputs[0], outputs[0]
+assert '"id":' in outputs[1], outputs[1]
+assert '"allowed":false' in outputs[2], outputs[2]
+assert '"allowed":false' in outputs[3], outputs[3]
+print("demo curl lines: ok")
+PY
+kill "$DEMO_PID"; wait "$DEMO_PID" 2>/dev/null || true
+rm -rf "$DEMO_DATA"
+
 step "CLI smoke test on the demo rules"
-scripts/demo.sh > "$OUT/demo.txt"
+scripts/cli-demo.sh > "$OUT/demo.txt"
 grep -q "blocked: blocked by rule" "$OUT/demo.txt"
 
 printf '\nall tests passed in %ss\n' "$((SECONDS - started))"
