@@ -147,16 +147,20 @@ async fn not_found() -> ApiError {
     ApiError::NotFound("")
 }
 
-/// The caller, from GitLab's token headers.
-async fn caller(state: &AppState, headers: &HeaderMap) -> Result<TokenOwner, ApiError> {
+/// The token from GitLab's headers: `PRIVATE-TOKEN`, `Deploy-Token`, `JOB-TOKEN` or `Authorization: Bearer`.
+fn token(headers: &HeaderMap) -> Result<&str, ApiError> {
     let header_value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-    let token = header_value("private-token")
+    header_value("private-token")
         .or_else(|| header_value("deploy-token"))
         .or_else(|| header_value("job-token"))
         .or_else(|| header_value(header::AUTHORIZATION.as_str()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim))
         .filter(|t| !t.is_empty())
-        .ok_or(ApiError::Unauthorized)?;
-    state.store.token_owner(&token_hash(token)).await?.ok_or(ApiError::Unauthorized)
+        .ok_or(ApiError::Unauthorized)
+}
+
+async fn caller(state: &AppState, headers: &HeaderMap) -> Result<TokenOwner, ApiError> {
+    let hash = token_hash(token(headers)?);
+    state.store.token_owner(&hash).await?.ok_or(ApiError::Unauthorized)
 }
 
 /// What the caller may do in a project.
@@ -166,11 +170,17 @@ struct Access {
     is_admin: bool,
 }
 
-/// Resolve `:id` for the caller. Non-members get 404 so that private projects do not leak.
+/// Resolve `:id` for the caller in one query. GitLab authenticates first (401), then hides
+/// projects from non-members (404, so private projects do not leak).
 async fn project_access(state: &AppState, headers: &HeaderMap, reference: &str) -> Result<Access, ApiError> {
-    let owner = caller(state, headers).await?;
-    let project = state.store.find_project(reference).await?.ok_or(ApiError::NotFound("Project"))?;
-    match owner {
+    let hash = token_hash(token(headers)?);
+    let Some(found) = state.store.project_and_caller(reference, &hash).await? else {
+        // No such project: still 401 for a bad token, as GitLab authenticates before routing.
+        state.store.token_owner(&hash).await?.ok_or(ApiError::Unauthorized)?;
+        return Err(ApiError::NotFound("Project"));
+    };
+    let project = found.project;
+    match found.owner.ok_or(ApiError::Unauthorized)? {
         TokenOwner::DeployToken { project_id } if project_id == project.id => {
             Ok(Access { project, actor: Actor::DeployToken, is_admin: false })
         }
@@ -178,7 +188,7 @@ async fn project_access(state: &AppState, headers: &HeaderMap, reference: &str) 
         TokenOwner::User { is_admin: true, .. } => {
             Ok(Access { project, actor: Actor::User { access_level: AccessLevel::Admin }, is_admin: true })
         }
-        TokenOwner::User { user_id, .. } => match state.store.member_level(project.id, user_id).await? {
+        TokenOwner::User { .. } => match found.member_level {
             Some(access_level) => Ok(Access { project, actor: Actor::User { access_level }, is_admin: false }),
             None => Err(ApiError::NotFound("Project")),
         },

@@ -44,6 +44,15 @@ pub struct Project {
     pub rules_version: i64,
 }
 
+/// What one authenticated request needs to know, read together.
+#[derive(Debug, Clone)]
+pub struct ProjectAndCaller {
+    pub project: Project,
+    /// `None`: no valid token with that hash.
+    pub owner: Option<TokenOwner>,
+    pub member_level: Option<AccessLevel>,
+}
+
 /// Who a token belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenOwner {
@@ -234,6 +243,50 @@ impl Store {
         };
         row.map(|r| Ok(Project { id: r.try_get(0)?, full_path: r.try_get(1)?, rules_version: r.try_get(2)? }))
             .transpose()
+    }
+
+    /// The project `reference` names, the token's owner and their membership, in one query:
+    /// the per-request work of every authenticated call. `None` when no such project.
+    pub async fn project_and_caller(&self, reference: &str, sha256: &str) -> Result<Option<ProjectAndCaller>, DbError> {
+        if reference.contains('\0') {
+            return Ok(None);
+        }
+        let select = "SELECT p.id, p.full_path, p.rules_version, t.user_id, t.deploy_project_id, t.expires_at, \
+                      COALESCE(u.is_admin, 0), m.access_level \
+                      FROM projects p \
+                      LEFT JOIN tokens t ON t.token_sha256 = $1 \
+                      LEFT JOIN users u ON u.id = t.user_id \
+                      LEFT JOIN members m ON m.project_id = p.id AND m.user_id = t.user_id ";
+        let row = match reference.parse::<i64>() {
+            Ok(id) => {
+                sqlx::query(&format!("{select} WHERE p.id = $2"))
+                    .bind(sha256)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+            Err(_) => {
+                sqlx::query(&format!("{select} WHERE p.full_path_lower = $2"))
+                    .bind(sha256)
+                    .bind(reference.to_lowercase())
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+        };
+        let Some(row) = row else { return Ok(None) };
+        let project = Project { id: row.try_get(0)?, full_path: row.try_get(1)?, rules_version: row.try_get(2)? };
+        let user_id: Option<i64> = row.try_get(3)?;
+        let deploy_project_id: Option<i64> = row.try_get(4)?;
+        let expires_at: Option<i64> = row.try_get(5)?;
+        let is_admin: i64 = row.try_get(6)?;
+        let member_level = level_from_db(row.try_get(7)?)?;
+        let owner = match (user_id, deploy_project_id) {
+            _ if expires_at.is_some_and(|at| at <= now()) => None,
+            (Some(user_id), _) => Some(TokenOwner::User { user_id, is_admin: is_admin != 0 }),
+            (None, Some(project_id)) => Some(TokenOwner::DeployToken { project_id }),
+            (None, None) => None,
+        };
+        Ok(Some(ProjectAndCaller { project, owner, member_level }))
     }
 
     pub async fn member_level(&self, project_id: i64, user_id: i64) -> Result<Option<AccessLevel>, DbError> {
