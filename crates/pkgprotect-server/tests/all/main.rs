@@ -4,6 +4,7 @@
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod harness;
+mod oracle;
 mod scenarios;
 
 use harness::Backend;
