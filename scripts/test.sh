@@ -35,14 +35,14 @@ trap pg_stop EXIT
 pg_start
 PKGPROTECT_TEST_POSTGRES_URL=$PG_URL cargo test -p pkgprotect-server --locked -- --ignored
 
-step "server: python-gitlab (real client from PyPI) against pkgprotect serve"
+step "server: python-gitlab (real client from PyPI), kill -9 durability (SQLite, PostgreSQL)"
 VENV="$ROOT/.tools/venv"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -c 'import gitlab, pytest, sys; sys.exit(gitlab.__version__ != "8.6.0")' 2>/dev/null \
     || "$VENV/bin/pip" install -q python-gitlab==8.6.0 pytest==8.3.5
 cargo build -q --locked -p pkgprotect-cli
-PKGPROTECT_BIN="$ROOT/target/debug/pkgprotect" "$VENV/bin/python" -m pytest -q -p no:cacheprovider \
-    crates/pkgprotect-server/tests/python_gitlab
+PKGPROTECT_TEST_POSTGRES_URL=$PG_URL PKGPROTECT_BIN="$ROOT/target/debug/pkgprotect" "$VENV/bin/python" -m pytest -q -p no:cacheprovider \
+    crates/pkgprotect-server/tests/python
 
 step "main job: scripts/demo.sh serves the demo project; its printed curl lines work"
 DEMO_DATA=$(mktemp -d /tmp/pkgprotect-demo.XXXXXX)

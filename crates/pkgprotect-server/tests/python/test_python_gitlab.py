@@ -4,49 +4,26 @@ Run by scripts/test.sh: PKGPROTECT_BIN names the `pkgprotect` binary. Each test 
 run starts its own server on a free 127.0.0.1 port with a fresh SQLite data directory.
 """
 
-import json
-import os
-import socket
-import subprocess
 import tempfile
-import time
-import urllib.request
 
 import gitlab
 import pytest
+from conftest import admin, free_port, start_server
 
-BIN = os.environ["PKGPROTECT_BIN"]
 PROJECT = "my-group/my-project"
-
-
-def admin(data_dir, *args):
-    out = subprocess.run([BIN, "admin", "--data-dir", data_dir, "--json", *args], check=True, capture_output=True, text=True)
-    return json.loads(out.stdout)
 
 
 @pytest.fixture(scope="module")
 def server():
-    data_dir = tempfile.mkdtemp(prefix="pkgprotect-pygitlab-")
-    admin(data_dir, "project", "create", PROJECT)
+    db = ["--data-dir", tempfile.mkdtemp(prefix="pkgprotect-pygitlab-")]
+    admin(db, "project", "create", PROJECT)
     tokens = {}
     for user, level in [("maint", "maintainer"), ("dev", "developer"), ("outsider", None)]:
-        admin(data_dir, "user", "create", user)
+        admin(db, "user", "create", user)
         if level:
-            admin(data_dir, "member", "add", PROJECT, user, level)
-        tokens[user] = admin(data_dir, "token", "create", user)["token"]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([BIN, "serve", "--data-dir", data_dir, "--listen", f"127.0.0.1:{port}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url + "/api/v4/user")
-        except urllib.error.HTTPError:
-            break  # 401: the server answers
-        except OSError:
-            time.sleep(0.05)
+            admin(db, "member", "add", PROJECT, user, level)
+        tokens[user] = admin(db, "token", "create", user)["token"]
+    proc, url = start_server(db, free_port())
     yield url, tokens
     proc.terminate()
     proc.wait(timeout=10)
