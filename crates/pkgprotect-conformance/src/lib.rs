@@ -14,6 +14,8 @@
 //! # Ok::<(), serde_json::Error>(())
 //! ```
 
+pub mod reference;
+
 use pkgprotect::{
     DecisionRequest, ParamsMode, Rule, RuleKind, RuleSet, ValidationContext, glob_matches, parse_rule_params,
     validate_rule,
