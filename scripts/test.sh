@@ -28,12 +28,16 @@ cargo test --workspace --locked
 step "conformance: pkgprotect conformance --host native"
 cargo run -q --locked -p pkgprotect-cli -- conformance --host native "$VECTORS"
 
+step "fuzz: matcher and decide against the reference, validation totality (60 s each)"
+SECONDS_PER_TARGET=${FUZZ_SECONDS:-60} scripts/fuzz.sh
+
 step "server: HTTP tests against a throw-away PostgreSQL (SQLite ran with cargo test)"
 # shellcheck source=scripts/lib/postgres.sh
 source scripts/lib/postgres.sh
 trap pg_stop EXIT
 pg_start
-PKGPROTECT_TEST_POSTGRES_URL=$PG_URL cargo test -p pkgprotect-server --locked -- --ignored
+PKGPROTECT_TEST_POSTGRES_URL=$PG_URL cargo test -p pkgprotect-server --locked -- --ignored --nocapture 2>&1 \
+    | grep -vE '^\s*$'
 
 step "server: python-gitlab (real client from PyPI), kill -9 durability (SQLite, PostgreSQL)"
 VENV="$ROOT/.tools/venv"
