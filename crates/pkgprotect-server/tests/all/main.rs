@@ -36,4 +36,5 @@ on_every_backend!(
     concurrent_identical_creates_give_one_201,
     two_instances_share_one_database,
     hostile_requests_get_4xx,
+    decisions_never_see_half_applied_changes,
 );

@@ -335,3 +335,38 @@ pub async fn hostile_requests_get_4xx(backend: Backend) {
     // Still serving.
     assert_eq!(s.call(Method::GET, PACKAGE_RULES, Some(&s.maintainer), None).await.0, StatusCode::OK);
 }
+
+/// While one rule's pattern flips between `@a/*` and `@b/*`, every batch decision sees
+/// exactly one of the two states: never both names blocked, never neither.
+pub async fn decisions_never_see_half_applied_changes(backend: Backend) {
+    let s = Server::start(backend).await;
+    let (status, rule) = s.call(Method::POST, PACKAGE_RULES, Some(&s.maintainer), Some(npm_rule("@a/*"))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let one = format!("{PACKAGE_RULES}/{}", rule["id"]);
+    let flips = async {
+        for i in 0..40 {
+            let pattern = if i % 2 == 0 { "@b/*" } else { "@a/*" };
+            let (status, _) =
+                s.call(Method::PATCH, &one, Some(&s.maintainer), Some(json!({"package_name_pattern": pattern}))).await;
+            assert_eq!(status, StatusCode::OK);
+        }
+    };
+    let batch = json!({"requests": [
+        {"package_name": "@a/x", "package_type": "npm", "action": "push"},
+        {"package_name": "@b/x", "package_type": "npm", "action": "push"}
+    ]});
+    let decisions = async {
+        let mut seen = 0;
+        for _ in 0..200 {
+            let (status, body) = decide(&s, ("PRIVATE-TOKEN", &s.developer), batch.clone()).await;
+            assert_eq!(status, StatusCode::OK);
+            let blocked: Vec<bool> =
+                body["decisions"].as_array().unwrap().iter().map(|d| d["allowed"] == false).collect();
+            assert_eq!(blocked.iter().filter(|&&b| b).count(), 1, "half-applied view: {body}");
+            seen += 1;
+        }
+        seen
+    };
+    let ((), seen) = tokio::join!(flips, decisions);
+    assert_eq!(seen, 200);
+}
