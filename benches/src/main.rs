@@ -1,0 +1,110 @@
+//! Side-by-side benchmarks of a push decision: GitLab's SQL in PostgreSQL, Cedar, regex,
+//! and pkgprotect, on the same generated rules and names, in one run.
+//!
+//! Run `benches/run.sh` (starts a throw-away PostgreSQL, writes BENCHMARKS.md). Directly:
+//! `PKGPROTECT_BENCH_POSTGRES_URL=postgres://… cargo run --release -p pkgprotect-benches -- BENCHMARKS.md`
+
+// A bench binary: a broken setup should stop the run loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod peers;
+mod report;
+mod workload;
+
+use report::{Report, Row};
+use std::time::Instant;
+use workload::Workload;
+
+fn main() {
+    let out = std::env::args().nth(1).unwrap_or_else(|| "BENCHMARKS.md".into());
+    let quick = std::env::var_os("PKGPROTECT_BENCH_QUICK").is_some();
+    let postgres_url = std::env::var("PKGPROTECT_BENCH_POSTGRES_URL").ok();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let mut report = Report::new(quick, postgres_url.is_some());
+    let postgres = postgres_url.map(|url| runtime.block_on(peers::postgres::Postgres::connect(&url)));
+
+    for count in [1usize, 10, 50, 1_000, 10_000] {
+        let work = Workload::generate(count);
+        eprintln!("{count} rules: building engines");
+        let native = peers::native::Native::new(&work);
+        let cedar = peers::cedar::Cedar::new(&work);
+        let regexes = peers::regexes::Regexes::new(&work);
+        let pg = postgres.as_ref();
+        if let Some(pg) = pg {
+            runtime.block_on(pg.load(&work));
+        }
+        // Every engine must agree with pkgprotect on every name, or the comparison is void.
+        for name in work.hits.iter().chain(&work.misses) {
+            let expected = native.blocked(name);
+            assert_eq!(cedar.blocked(name), expected, "cedar disagrees on {name}");
+            assert_eq!(regexes.loop_regex(name), expected, "regex disagrees on {name}");
+            assert_eq!(regexes.loop_lite(name), expected, "regex-lite disagrees on {name}");
+            assert_eq!(regexes.set(name), expected, "RegexSet disagrees on {name}");
+            if let Some(pg) = pg {
+                assert_eq!(runtime.block_on(pg.blocked(name)), expected, "postgres disagrees on {name}");
+            }
+        }
+        for (label, names) in [("hit", &work.hits), ("miss", &work.misses)] {
+            let mut row = Row::new(count, label);
+            let n = names.len();
+            // Requests are built before timing, as a registry holds one per incoming push.
+            let requests: Vec<_> = names.iter().map(|name| peers::native::request(name)).collect();
+            row.add("pkgprotect native", report::measure(n, |i| native.decide(&requests[i])));
+            if let Some(pg) = pg {
+                row.add(
+                    "PostgreSQL (GitLab's query)",
+                    report::measure_slow(n, |i| runtime.block_on(pg.blocked(&names[i]))),
+                );
+            }
+            row.add("Cedar", report::measure(n, |i| cedar.blocked(&names[i])));
+            row.add("regex loop", report::measure(n, |i| regexes.loop_regex(&names[i])));
+            row.add("regex-lite loop", report::measure(n, |i| regexes.loop_lite(&names[i])));
+            row.add("RegexSet", report::measure(n, |i| regexes.set(&names[i])));
+            report.decisions.push(row);
+        }
+        if count == 1_000 {
+            report.compile.push(("pkgprotect native", time_it(|| drop(peers::native::Native::new(&work)))));
+            report.compile.push(("Cedar", time_it(|| drop(peers::cedar::Cedar::new(&work)))));
+            report.compile.push(("regex (each + RegexSet)", time_it(|| drop(peers::regexes::Regexes::new(&work)))));
+            report.memory.push(("pkgprotect native", report::rss_growth(|| peers::native::Native::new(&work))));
+            report.memory.push(("Cedar", report::rss_growth(|| peers::cedar::Cedar::new(&work))));
+            report.memory.push(("regex (each + RegexSet)", report::rss_growth(|| peers::regexes::Regexes::new(&work))));
+        }
+    }
+
+    eprintln!("worst case");
+    for kib in [1usize, 4, 16, 64] {
+        let (work, name) = Workload::worst_case(kib * 1024);
+        let native = peers::native::Native::new(&work);
+        let cedar = peers::cedar::Cedar::new(&work);
+        let regexes = peers::regexes::Regexes::new(&work);
+        let request = peers::native::request(&name);
+        let mut row = Row::new(kib, "worst");
+        row.add("pkgprotect native", report::measure_slow(1, |_| native.decide(&request)));
+        if let Some(pg) = &postgres {
+            runtime.block_on(pg.load(&work));
+            row.add("PostgreSQL (GitLab's query)", report::measure_slow(1, |_| runtime.block_on(pg.blocked(&name))));
+        }
+        row.add("Cedar", report::measure_slow(1, |_| cedar.blocked(&name)));
+        row.add("regex loop", report::measure_slow(1, |_| regexes.loop_regex(&name)));
+        row.add("regex-lite loop", report::measure_slow(1, |_| regexes.loop_lite(&name)));
+        report.worst.push(row);
+    }
+    let text = report.render();
+    std::fs::write(&out, &text).unwrap();
+    println!("{text}");
+    eprintln!("wrote {out}");
+}
+
+fn time_it(f: impl Fn()) -> f64 {
+    let runs = 5;
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed().as_secs_f64() * 1e9
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[runs / 2]
+}
