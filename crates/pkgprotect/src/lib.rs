@@ -29,6 +29,7 @@
 //! ```
 
 pub mod access;
+mod formats;
 pub mod glob;
 pub mod lint;
 pub mod model;

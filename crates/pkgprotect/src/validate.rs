@@ -2,11 +2,10 @@
 
 use crate::access::AccessLevel;
 use crate::model::{PackageType, Rule, RuleKind};
+use crate::formats::{is_container_pattern, is_npm_pattern, is_pypi_pattern, is_terraform_pattern};
 use crate::text::is_blank;
-use regex_lite::Regex;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::sync::OnceLock;
 
 /// GitLab's limit on pattern length, in characters.
 pub const MAX_PATTERN_CHARS: usize = 255;
@@ -193,7 +192,7 @@ pub fn validate_rule(rule: &Rule, context: &ValidationContext<'_>) -> Result<(),
             }
         }
         Rule::ContainerRepository(_) => {
-            if !matches_format(container_regex(), pattern) {
+            if !is_container_pattern(pattern) {
                 errors.push(ValidationError::model(
                     field,
                     "should be a valid container repository path with optional wildcard characters.",
@@ -202,7 +201,7 @@ pub fn validate_rule(rule: &Rule, context: &ValidationContext<'_>) -> Result<(),
             let pattern_changed = context.previous.is_none_or(|previous| previous.pattern() != pattern);
             if let Some(project_path) = context.project_path
                 && pattern_changed
-                && !pattern.to_lowercase().starts_with(&project_path.to_lowercase())
+                && !ruby_downcase(pattern).starts_with(&ruby_downcase(project_path))
             {
                 errors.push(ValidationError::model(field, "should start with the project's full path"));
             }
@@ -218,6 +217,12 @@ pub fn validate_rule(rule: &Rule, context: &ValidationContext<'_>) -> Result<(),
         errors.push(ValidationError::model(field, "has already been taken"));
     }
     if errors.is_empty() { Ok(()) } else { Err(Rejection { status: RejectionStatus::UnprocessableEntity, errors }) }
+}
+
+/// Ruby's `String#downcase`: full Unicode lowercase mapping per character, without the
+/// context-dependent final-sigma rule (Ruby does not apply it; Rust's `str::to_lowercase` does).
+fn ruby_downcase(s: &str) -> String {
+    s.chars().flat_map(char::to_lowercase).collect()
 }
 
 fn check_pattern_common(field: Field, pattern: &str, errors: &mut Vec<ValidationError>) {
@@ -245,11 +250,11 @@ fn is_taken(rule: &Rule, context: &ValidationContext<'_>) -> bool {
 /// The format message for `pattern` under `package_type`, if it breaks GitLab's format.
 fn package_format_error(package_type: PackageType, pattern: &str) -> Option<&'static str> {
     match package_type {
-        PackageType::Npm => (!is_valid_npm_pattern(pattern))
+        PackageType::Npm => (!is_npm_pattern(pattern))
             .then_some("should be a valid NPM package name with optional wildcard characters."),
-        PackageType::Pypi => (!matches_format(pypi_regex(), pattern))
+        PackageType::Pypi => (!is_pypi_pattern(pattern))
             .then_some("should be a valid PyPI package name with optional wildcard characters."),
-        PackageType::TerraformModule => (!matches_format(terraform_regex(), pattern))
+        PackageType::TerraformModule => (!is_terraform_pattern(pattern))
             .then_some("should be a valid Terraform module package name with optional wildcard characters."),
         PackageType::Cargo
         | PackageType::Conan
@@ -258,54 +263,6 @@ fn package_format_error(package_type: PackageType, pattern: &str) -> Option<&'st
         | PackageType::Maven
         | PackageType::Nuget => None,
     }
-}
-
-/// GitLab's npm pattern format: Ruby's `(?<!\.git|\.atom)` look-behind on the scope is not
-/// expressible in regex-lite, so it is checked on the captured scope.
-fn is_valid_npm_pattern(pattern: &str) -> bool {
-    let Some(captures) = npm_regex().and_then(|re| re.captures(pattern)) else {
-        return false;
-    };
-    match captures.get(1) {
-        Some(scope) => !(scope.as_str().ends_with(".git") || scope.as_str().ends_with(".atom")),
-        None => true,
-    }
-}
-
-/// A compiled format regex; `None` only if the constant failed to compile, which the unit
-/// tests rule out — a rule is then refused rather than waved through.
-fn matches_format(regex: Option<&Regex>, pattern: &str) -> bool {
-    regex.is_some_and(|re| re.is_match(pattern))
-}
-
-fn cached(cell: &'static OnceLock<Option<Regex>>, source: &str) -> Option<&'static Regex> {
-    cell.get_or_init(|| Regex::new(source).ok()).as_ref()
-}
-
-const NPM_FORMAT: &str = r"^(?:\*|(?:@([a-zA-Z0-9_.][a-zA-Z0-9_.\-]*[a-zA-Z0-9_\-]|[a-zA-Z0-9_])/)?[-+._a-zA-Z0-9*]+)$";
-const PYPI_FORMAT: &str =
-    r"^(?:\*|@?(?:[a-zA-Z0-9_.+\-]*/)*[a-zA-Z0-9_.\-]+@?(?:[a-zA-Z0-9_.+\-]*/)*[a-zA-Z0-9_.\-*]*)$";
-const TERRAFORM_FORMAT: &str = r"^(?:\*|[-a-z0-9*]+/[-a-z0-9*]+)$";
-const CONTAINER_FORMAT: &str = r"^[a-z0-9]+(([._/]|__|-*)[a-z0-9*])*$";
-
-fn npm_regex() -> Option<&'static Regex> {
-    static CELL: OnceLock<Option<Regex>> = OnceLock::new();
-    cached(&CELL, NPM_FORMAT)
-}
-
-fn pypi_regex() -> Option<&'static Regex> {
-    static CELL: OnceLock<Option<Regex>> = OnceLock::new();
-    cached(&CELL, PYPI_FORMAT)
-}
-
-fn terraform_regex() -> Option<&'static Regex> {
-    static CELL: OnceLock<Option<Regex>> = OnceLock::new();
-    cached(&CELL, TERRAFORM_FORMAT)
-}
-
-fn container_regex() -> Option<&'static Regex> {
-    static CELL: OnceLock<Option<Regex>> = OnceLock::new();
-    cached(&CELL, CONTAINER_FORMAT)
 }
 
 #[cfg(test)]
@@ -322,14 +279,6 @@ mod tests {
             minimum_access_level_for_push: Some(AccessLevel::Maintainer),
             minimum_access_level_for_delete: None,
         })
-    }
-
-    #[test]
-    fn format_regexes_compile() {
-        assert!(npm_regex().is_some());
-        assert!(pypi_regex().is_some());
-        assert!(terraform_regex().is_some());
-        assert!(container_regex().is_some());
     }
 
     #[test]
