@@ -1,0 +1,51 @@
+//! The component as a conformance [`Host`]: every vector through wasmtime and the guest.
+
+use crate::{HostError, Policy};
+use pkgprotect::{DecisionRequest, RuleKind, ValidationContext};
+use pkgprotect_conformance::{DecideOutcome, Host, ValidateOutcome, parse_rules};
+use serde_json::Value;
+
+/// Runs vectors through a [`Policy`]: matching via `preview`, validation via
+/// `validate-params`, decisions via a compiled `rule-set` resource.
+#[derive(Debug)]
+pub struct ComponentHost {
+    pub policy: Policy,
+}
+
+impl Host for ComponentHost {
+    fn matches(&mut self, pattern: &str, name: &str) -> Result<Result<bool, String>, String> {
+        let answer = self.policy.preview(pattern, None, &[name.to_owned()]).map_err(|e| e.to_string())?;
+        let first = answer.into_iter().next().ok_or("preview returned nothing")?;
+        Ok(match first.error {
+            Some(error) => Err(error),
+            None => Ok(first.matched),
+        })
+    }
+
+    fn validate(
+        &mut self,
+        kind: RuleKind,
+        project_path: Option<&str>,
+        rule: &Value,
+        existing_rules: &[Value],
+    ) -> Result<ValidateOutcome, String> {
+        let existing = parse_rules(existing_rules)?;
+        let context = ValidationContext { project_path, existing_rules: &existing, previous: None };
+        Ok(match self.policy.validate_params(kind, rule, &context).map_err(|e| e.to_string())? {
+            Ok(_) => ValidateOutcome { http_status: 201, fields: Vec::new() },
+            Err(rejection) => ValidateOutcome {
+                http_status: rejection.http_status(),
+                fields: rejection.fields().iter().map(|f| f.as_str().to_owned()).collect(),
+            },
+        })
+    }
+
+    fn decide(&mut self, rules: &[Value], request: &Value) -> Result<DecideOutcome, String> {
+        let rules = parse_rules(rules)?;
+        let request: DecisionRequest =
+            serde_json::from_value(request.clone()).map_err(|e| format!("bad request: {e}"))?;
+        let mut set = self.policy.rule_set(&rules).map_err(|e: HostError| e.to_string())?;
+        let decision = set.decide(&request).map_err(|e| e.to_string())?;
+        Ok(DecideOutcome { allowed: decision.allowed, blocking_rule_ids: decision.blocking_rule_ids })
+    }
+}
