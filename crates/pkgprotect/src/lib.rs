@@ -35,6 +35,7 @@ pub mod lint;
 pub mod model;
 pub mod params;
 pub mod preview;
+pub mod preview_pattern;
 pub mod ruleset;
 pub mod text;
 pub mod validate;
@@ -48,6 +49,7 @@ pub use model::{
 };
 pub use params::{ParamsMode, parse_rule_params};
 pub use preview::{PreviewMatch, preview};
+pub use preview_pattern::PreviewPattern;
 pub use ruleset::{DecideError, RuleSet, RuleSetError};
 pub use validate::{Field, Rejection, RejectionStatus, ValidationContext, ValidationError, validate_rule};
 
