@@ -76,4 +76,21 @@ step "CLI smoke test on the demo rules"
 scripts/cli-demo.sh > "$OUT/demo.txt"
 grep -q "blocked: blocked by rule" "$OUT/demo.txt"
 
+# ---- JS bindings and browser preview (bindings/js, examples/browser-preview) ----------------
+step "JS bindings: wasm toolchain (installed if missing), wasm-pack build of bindings/js"
+# Installs into fixed places and skips what is there: rustup target, wasm-pack and
+# wasm-bindgen-cli in ~/.cargo/bin, npm devDependencies in bindings/js/node_modules.
+scripts/build-preview.sh --install
+
+step "JS bindings: tsc --noEmit on a typed usage file"
+npm --prefix bindings/js run --silent typecheck
+
+step "JS bindings: node --test (every function, bad input, vectors through NameList)"
+npm --prefix bindings/js test
+
+step "JS bindings: conformance vectors through the bindings"
+npm --prefix bindings/js run --silent conformance -- "$VECTORS"
+
+# ---- end of JS bindings and browser preview ---------------------------------------------------
+
 printf '\nall tests passed in %ss\n' "$((SECONDS - started))"
