@@ -91,6 +91,14 @@ npm --prefix bindings/js test
 step "JS bindings: conformance vectors through the bindings"
 npm --prefix bindings/js run --silent conformance -- "$VECTORS"
 
+step "browser preview: headless Chromium (playwright-core) on examples/browser-preview"
+if [ ! -x /usr/bin/chromium ]; then
+    as_root=(); [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+    "${as_root[@]}" apt-get update -q
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+fi
+PKGPROTECT_TEST_OUTPUT="$OUT" npm --prefix bindings/js run --silent test:browser
+echo "screenshot: $OUT/browser-preview.png"
 # ---- end of JS bindings and browser preview ---------------------------------------------------
 
 printf '\nall tests passed in %ss\n' "$((SECONDS - started))"
