@@ -22,11 +22,20 @@ command -v cargo >/dev/null || { echo "error: cargo is not installed (https://ru
 step "lint: cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "component: build target/pkgprotect.wasm (no imports, ≤150 KB)"
+scripts/build-component.sh
+
 step "cargo test (unit, integration, proptest, doc tests)"
 cargo test --workspace --locked
 
-step "conformance: pkgprotect conformance --host native"
-cargo run -q --locked -p pkgprotect-cli -- conformance --host native "$VECTORS"
+step "conformance: pkgprotect conformance --host native | component | wasmtime-cli"
+cargo build -q --locked -p pkgprotect-cli
+"$ROOT/target/debug/pkgprotect" conformance --host native "$VECTORS"
+"$ROOT/target/debug/pkgprotect" conformance --host component "$VECTORS"
+"$ROOT/target/debug/pkgprotect" conformance --host wasmtime-cli --wasmtime "$ROOT/.tools/venv/bin/wasmtime" --sample 120 "$VECTORS"
+
+step "wasmtime CLI: the examples in examples/wasmtime-cli/README.md"
+examples/wasmtime-cli/check.sh
 
 step "fuzz: matcher and decide against the reference, validation totality (60 s each)"
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-60} scripts/fuzz.sh

@@ -6,6 +6,8 @@
 //!     --action push --actor developer
 //! ```
 
+mod wasmtime_cli;
+
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use pkgprotect::{
@@ -58,6 +60,15 @@ enum Command {
         /// Which implementation answers the vectors.
         #[arg(long, value_enum, default_value_t = HostKind::Native)]
         host: HostKind,
+        /// The component, for `--host component` and `--host wasmtime-cli`.
+        #[arg(long, default_value = "target/pkgprotect.wasm")]
+        component: PathBuf,
+        /// The `wasmtime` binary, for `--host wasmtime-cli`.
+        #[arg(long, default_value = "wasmtime")]
+        wasmtime: PathBuf,
+        /// Run about N vectors of each category, spread over the file (a process per vector is slow).
+        #[arg(long)]
+        sample: Option<usize>,
         /// Vector file (schema: shared/conformance/README.md).
         file: PathBuf,
     },
@@ -172,6 +183,10 @@ fn parse_level(s: &str) -> Result<AccessLevel, String> {
 enum HostKind {
     /// The core crate, in this process.
     Native,
+    /// The WebAssembly component through the wasmtime host crate.
+    Component,
+    /// The real `wasmtime` CLI, one `wasmtime run --invoke` per vector.
+    WasmtimeCli,
 }
 
 #[derive(Args)]
@@ -300,15 +315,34 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Preview(args) => preview_names(args, cli.json),
         Command::Serve(args) => serve(args),
         Command::Admin { database, command } => admin(&database, command, cli.json),
-        Command::Conformance { host, file } => {
-            let vectors = VectorFile::load(&file)?;
+        Command::Conformance { host, component, wasmtime, sample, file } => {
+            let mut vectors = VectorFile::load(&file)?;
+            if let Some(n) = sample {
+                vectors.matches = spread(std::mem::take(&mut vectors.matches), n);
+                vectors.validate = spread(std::mem::take(&mut vectors.validate), n);
+                vectors.decide = spread(std::mem::take(&mut vectors.decide), n);
+            }
             let report = match host {
                 HostKind::Native => pkgprotect_conformance::run(&vectors, &mut NativeHost),
+                HostKind::Component => {
+                    let policy = pkgprotect_host::Policy::load(&component)?;
+                    pkgprotect_conformance::run(&vectors, &mut pkgprotect_host::conformance::ComponentHost { policy })
+                }
+                HostKind::WasmtimeCli => pkgprotect_conformance::run(
+                    &vectors,
+                    &mut wasmtime_cli::WasmtimeCliHost { wasmtime, component },
+                ),
             };
             println!("{report}");
             Ok(if report.failed() == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
     }
+}
+
+/// At most `n` items spread evenly over `items`, so a sample covers every kind of vector.
+fn spread<T>(items: Vec<T>, n: usize) -> Vec<T> {
+    let stride = items.len().div_ceil(n.max(1)).max(1);
+    items.into_iter().step_by(stride).collect()
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
