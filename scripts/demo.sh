@@ -11,6 +11,7 @@ PORT=${PORT:-8080}
 DATA=${PKGPROTECT_DATA:-pkgprotect-data}
 
 command -v cargo >/dev/null || { echo "error: cargo is not installed (https://rustup.rs)" >&2; exit 1; }
+scripts/build-component.sh
 if [ -x scripts/build-preview.sh ]; then
     scripts/build-preview.sh
 fi

@@ -107,13 +107,18 @@ struct ServeArgs {
     #[arg(long, default_value = "examples/browser-preview")]
     static_dir: PathBuf,
     /// Which engine decides.
-    #[arg(long, value_enum, default_value_t = EngineKind::Native)]
+    #[arg(long, value_enum, default_value_t = EngineKind::Component)]
     engine: EngineKind,
+    /// The component the `component` engine runs (built by scripts/build-component.sh).
+    #[arg(long, default_value = "target/pkgprotect.wasm")]
+    component: PathBuf,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum EngineKind {
-    /// The core crate, in process.
+    /// pkgprotect.wasm through the wasmtime host crate.
+    Component,
+    /// The core crate, in process (for comparison).
     Native,
 }
 
@@ -358,6 +363,11 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         .init();
     let engine: std::sync::Arc<dyn pkgprotect_server::engine::Engine> = match args.engine {
         EngineKind::Native => std::sync::Arc::new(pkgprotect_server::engine::NativeEngine),
+        EngineKind::Component => {
+            let policy = pkgprotect_host::Policy::load(&args.component)
+                .context("cannot load the component (build it with scripts/build-component.sh, or use --engine native)")?;
+            std::sync::Arc::new(pkgprotect_server::engine::ComponentEngine::new(policy))
+        }
     };
     let config = pkgprotect_server::Config {
         database_url: args.database.url()?,

@@ -10,7 +10,7 @@ DURATION=${DURATION:-5s}
 CONNECTIONS=${CONNECTIONS:-32}
 BATCH=${BATCH:-100}
 RULES=${RULES:-50}
-ENGINES=${ENGINES:-native}
+ENGINES=${ENGINES:-component native}
 
 if ! command -v wrk >/dev/null; then
     sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -66,7 +66,7 @@ pct() { awk -v p="$2" '$1 == p {print $2}' "$1"; }
 echo "| engine | workload | requests/s | decisions/s | p50 | p99 |"
 echo "|---|---|---|---|---|---|"
 for engine in $ENGINES; do
-    "$pp" serve --data-dir "$work/data" --listen "127.0.0.1:$port" --engine "$engine" >"$work/server-$engine.log" 2>&1 &
+    "$pp" serve --data-dir "$work/data" --listen "127.0.0.1:$port" --engine "$engine" --component "$PWD/target/pkgprotect.wasm" >"$work/server-$engine.log" 2>&1 &
     server=$!
     for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/api/v4/user" && break; sleep 0.1; done
     if [ ! -f "$work/rules-created" ]; then

@@ -4,6 +4,8 @@
 
 use pkgprotect::{Decision, DecisionRequest, Rule, RuleKind, RuleSet};
 use std::collections::HashMap;
+use pkgprotect_host::{ComponentRuleSet, HostError, Policy};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Compiled rules that answer decisions; shared across request threads.
@@ -41,6 +43,78 @@ impl Engine for NativeEngine {
 
 /// A compiled rule set and the `rules_version` it was built from.
 type Versioned = (i64, Arc<dyn CompiledRules>);
+
+/// The WebAssembly component through the wasmtime host crate: the default engine, so the
+/// server decides with the very bytes every other host runs.
+#[derive(Debug, Clone)]
+pub struct ComponentEngine {
+    policy: Policy,
+    /// Instances per compiled rule set: requests on different threads do not queue on one.
+    instances: usize,
+}
+
+impl ComponentEngine {
+    pub fn new(policy: Policy) -> Self {
+        let instances = std::thread::available_parallelism().map_or(2, |n| n.get());
+        ComponentEngine { policy, instances }
+    }
+}
+
+/// A few instances of one compiled rule set, each behind its own mutex.
+struct ComponentRules {
+    policy: Policy,
+    rules: Vec<Rule>,
+    instances: Vec<Mutex<ComponentRuleSet>>,
+    next: AtomicUsize,
+}
+
+impl ComponentRules {
+    fn answer(&self, set: &mut ComponentRuleSet, requests: &[DecisionRequest]) -> Vec<Result<Decision, String>> {
+        match set.decide_batch(requests) {
+            Ok(answers) => answers,
+            Err(error) => {
+                // A trapped instance cannot be trusted again: rebuild it, fail this batch closed.
+                if let Ok(fresh) = self.policy.rule_set(&self.rules) {
+                    *set = fresh;
+                }
+                requests.iter().map(|_| Err(error.to_string())).collect()
+            }
+        }
+    }
+}
+
+impl CompiledRules for ComponentRules {
+    fn decide_batch(&self, requests: &[DecisionRequest]) -> Vec<Result<Decision, String>> {
+        let count = self.instances.len().max(1);
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        for offset in 0..count {
+            if let Some(Ok(mut set)) = self.instances.get((start + offset) % count).map(Mutex::try_lock) {
+                return self.answer(&mut set, requests);
+            }
+        }
+        match self.instances.get(start % count) {
+            Some(slot) => {
+                let mut set = slot.lock().unwrap_or_else(PoisonError::into_inner);
+                self.answer(&mut set, requests)
+            }
+            None => requests.iter().map(|_| Err("no component instance".to_owned())).collect(),
+        }
+    }
+}
+
+impl Engine for ComponentEngine {
+    fn name(&self) -> &'static str {
+        "component"
+    }
+
+    fn compile(&self, rules: Vec<Rule>) -> Result<Arc<dyn CompiledRules>, String> {
+        let instances = (0..self.instances)
+            .map(|_| self.policy.rule_set(&rules).map(Mutex::new))
+            .collect::<Result<Vec<_>, HostError>>()
+            .map_err(|e| e.to_string())?;
+        Ok(Arc::new(ComponentRules { policy: self.policy.clone(), rules, instances, next: AtomicUsize::new(0) }))
+    }
+}
 
 /// One compiled rule set per project, tagged with the `rules_version` it was built from.
 pub struct RuleSetCache {

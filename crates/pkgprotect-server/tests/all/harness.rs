@@ -3,7 +3,8 @@
 use pkgprotect::AccessLevel;
 use pkgprotect_server::admin;
 use pkgprotect_server::db::Store;
-use pkgprotect_server::engine::NativeEngine;
+use pkgprotect_server::engine::ComponentEngine;
+use std::sync::OnceLock;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::sync::Arc;
@@ -53,10 +54,21 @@ pub struct Server {
     client: reqwest::Client,
 }
 
-/// Serve `url` on an ephemeral port.
+/// The component every test server decides with (built by scripts/build-component.sh).
+fn policy() -> &'static pkgprotect_host::Policy {
+    static POLICY: OnceLock<pkgprotect_host::Policy> = OnceLock::new();
+    POLICY.get_or_init(|| {
+        let path = std::env::var_os("PKGPROTECT_COMPONENT").map(std::path::PathBuf::from).unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/pkgprotect.wasm")
+        });
+        pkgprotect_host::Policy::load(&path).unwrap_or_else(|e| panic!("{e} — run scripts/build-component.sh first"))
+    })
+}
+
+/// Serve `url` on an ephemeral port, deciding through the component.
 pub async fn serve_on(url: &str) -> String {
     let store = Store::connect(url).await.unwrap();
-    let app = pkgprotect_server::app(store, Arc::new(NativeEngine), None);
+    let app = pkgprotect_server::app(store, Arc::new(ComponentEngine::new(policy().clone())), None);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
