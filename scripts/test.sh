@@ -22,8 +22,9 @@ command -v cargo >/dev/null || { echo "error: cargo is not installed (https://ru
 step "lint: cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "component: build target/pkgprotect.wasm (no imports, ≤150 KB)"
+step "component: build target/pkgprotect.wasm (no imports, ≤150 KB), lint the guest for wasm32"
 scripts/build-component.sh
+cargo clippy --locked -p pkgprotect-component --target wasm32-unknown-unknown -- -D warnings
 
 step "cargo test (unit, integration, proptest, doc tests)"
 cargo test --workspace --locked

@@ -1,6 +1,6 @@
 //! WIT types ⇄ core types. Mechanical on purpose: no decision is made here.
 
-use crate::bindings::exports::pkgprotect::policy::types as wit;
+use super::bindings::exports::pkgprotect::policy::types as wit;
 use pkgprotect as core;
 
 macro_rules! same_enum {
@@ -16,10 +16,20 @@ macro_rules! same_enum {
     };
 }
 
-same_enum!(core_level, wit_level, wit::AccessLevel, core::AccessLevel,
-    [NoAccess, MinimalAccess, Guest, Planner, Reporter, Developer, Maintainer, Owner, Admin]);
-same_enum!(core_package_type, wit_package_type, wit::PackageType, core::PackageType,
-    [Cargo, Conan, Generic, Helm, Maven, Npm, Nuget, Pypi, TerraformModule]);
+same_enum!(
+    core_level,
+    wit_level,
+    wit::AccessLevel,
+    core::AccessLevel,
+    [NoAccess, MinimalAccess, Guest, Planner, Reporter, Developer, Maintainer, Owner, Admin]
+);
+same_enum!(
+    core_package_type,
+    wit_package_type,
+    wit::PackageType,
+    core::PackageType,
+    [Cargo, Conan, Generic, Helm, Maven, Npm, Nuget, Pypi, TerraformModule]
+);
 same_enum!(core_action, wit_action, wit::Action, core::Action, [Push, Delete]);
 same_enum!(core_kind, wit_kind, wit::RuleKind, core::RuleKind, [Package, ContainerRepository]);
 
@@ -88,7 +98,11 @@ pub fn core_request(request: wit::DecisionRequest) -> core::DecisionRequest {
 }
 
 pub fn wit_decision(decision: core::Decision) -> wit::Decision {
-    wit::Decision { allowed: decision.allowed, blocking_rule_ids: decision.blocking_rule_ids, reason: decision.reason.to_string() }
+    wit::Decision {
+        allowed: decision.allowed,
+        blocking_rule_ids: decision.blocking_rule_ids,
+        reason: decision.reason.to_string(),
+    }
 }
 
 pub fn wit_validation_errors(rejection: core::Rejection) -> Vec<wit::ValidationError> {
@@ -102,7 +116,9 @@ pub fn wit_validation_errors(rejection: core::Rejection) -> Vec<wit::ValidationE
 
 pub fn rule_set_errors(error: core::RuleSetError) -> Vec<wit::ValidationError> {
     let field = match &error {
-        core::RuleSetError::MissingId { .. } | core::RuleSetError::DuplicateId { .. } | core::RuleSetError::TooMany => "id",
+        core::RuleSetError::MissingId { .. } | core::RuleSetError::DuplicateId { .. } | core::RuleSetError::TooMany => {
+            "id"
+        }
         core::RuleSetError::LevelNotAllowed { field, .. }
         | core::RuleSetError::BlankPattern { field, .. }
         | core::RuleSetError::PatternTooLong { field, .. } => field.as_str(),
