@@ -13,7 +13,7 @@ DATA=${PKGPROTECT_DATA:-pkgprotect-data}
 command -v cargo >/dev/null || { echo "error: cargo is not installed (https://rustup.rs)" >&2; exit 1; }
 scripts/build-component.sh
 if [ -x scripts/build-preview.sh ]; then
-    scripts/build-preview.sh
+    scripts/build-preview.sh --install
 fi
 echo "building pkgprotect (release)…"
 cargo build -q --release --locked -p pkgprotect-cli

@@ -215,12 +215,41 @@ const debounce = (run, ms) => {
   };
 };
 
-const [demoNames, demoRules] = await Promise.all([
+/**
+ * Served by `pkgprotect serve`, the page can show a project's stored rules: open it as
+ * `/?project=group%2Fproject#token=…` (the token stays in the fragment, which browsers never
+ * send to a server). Package and container rules number their ids separately, as in GitLab,
+ * so container rules join only when no id repeats.
+ */
+async function projectRules() {
+  const project = new URLSearchParams(location.search).get("project");
+  const token = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (!project || !token) return null;
+  const base = `/api/v4/projects/${encodeURIComponent(project)}`;
+  const get = async (path) => {
+    const response = await fetch(base + path, { headers: { "PRIVATE-TOKEN": token } });
+    if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+    return response.json();
+  };
+  const [packages, containers] = await Promise.all([
+    get("/packages/protection/rules"),
+    get("/registry/protection/repository/rules"),
+  ]);
+  const ids = new Set(packages.map((rule) => rule.id));
+  const rules = containers.some((rule) => ids.has(rule.id)) ? packages : [...packages, ...containers];
+  return JSON.stringify(rules, null, 2);
+}
+
+const [demoNames, demoRules, storedRules] = await Promise.all([
   fetch("names.txt").then((r) => r.text()),
   fetch("demo-rules.json").then((r) => r.text()),
+  projectRules().catch((error) => {
+    $("rules-errors").textContent = `Could not load the project's rules (${error.message}); showing the demo rules.`;
+    return null;
+  }),
 ]);
 $("names").value = demoNames;
-$("rules").value = demoRules;
+$("rules").value = storedRules ?? demoRules;
 
 form.pattern.addEventListener("input", () => {
   showValidation();

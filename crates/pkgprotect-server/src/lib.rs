@@ -132,11 +132,12 @@ fn print_demo(demo: &admin::Demo, listen: SocketAddr) {
          \x20 curl -s -X POST -H 'Deploy-Token: {t}' -H 'Content-Type: application/json' \\\n\
          \x20      -d '{{\"repository_path\": \"demo-group/demo-project/release/api\", \"action\": \"push\"}}' \\\n\
          \x20      {base}/registry/protection/repository/decisions\n\
-         \x20 open http://{listen}/ for the live pattern preview\n",
+         \x20 open http://{listen}/?project={encoded}#token={m}  (live pattern preview with the project's rules)\n",
         project = demo.project,
         id = demo.project_id,
         m = demo.maintainer_token,
         d = demo.developer_token,
         t = demo.deploy_token,
+        encoded = demo.project.replace('/', "%2F"),
     );
 }
