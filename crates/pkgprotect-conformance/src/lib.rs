@@ -113,6 +113,19 @@ pub struct ValidateOutcome {
     pub fields: Vec<String>,
 }
 
+impl ValidateOutcome {
+    /// GitLab's answer to a create request: 201, or the rejection's status and fields.
+    pub fn of<T>(answer: Result<T, pkgprotect::Rejection>) -> Self {
+        match answer {
+            Ok(_) => ValidateOutcome { http_status: 201, fields: Vec::new() },
+            Err(rejection) => ValidateOutcome {
+                http_status: rejection.http_status(),
+                fields: rejection.fields().iter().map(|f| f.as_str().to_owned()).collect(),
+            },
+        }
+    }
+}
+
 /// A decision, as far as the vectors record it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecideOutcome {
@@ -159,13 +172,7 @@ impl Host for NativeHost {
             let context = ValidationContext { project_path, existing_rules: &existing, previous: None };
             validate_rule(&rule, &context)
         });
-        Ok(match checked {
-            Ok(()) => ValidateOutcome { http_status: 201, fields: Vec::new() },
-            Err(rejection) => ValidateOutcome {
-                http_status: rejection.http_status(),
-                fields: rejection.fields().iter().map(|f| f.as_str().to_owned()).collect(),
-            },
-        })
+        Ok(ValidateOutcome::of(checked))
     }
 
     fn decide(&mut self, rules: &[Value], request: &Value) -> Result<DecideOutcome, HostError> {

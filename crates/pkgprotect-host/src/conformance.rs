@@ -31,13 +31,7 @@ impl Host for ComponentHost {
     ) -> Result<ValidateOutcome, String> {
         let existing = parse_rules(existing_rules)?;
         let context = ValidationContext { project_path, existing_rules: &existing, previous: None };
-        Ok(match self.policy.validate_params(kind, rule, &context).map_err(|e| e.to_string())? {
-            Ok(_) => ValidateOutcome { http_status: 201, fields: Vec::new() },
-            Err(rejection) => ValidateOutcome {
-                http_status: rejection.http_status(),
-                fields: rejection.fields().iter().map(|f| f.as_str().to_owned()).collect(),
-            },
-        })
+        Ok(ValidateOutcome::of(self.policy.validate_params(kind, rule, &context).map_err(|e| e.to_string())?))
     }
 
     fn decide(&mut self, rules: &[Value], request: &Value) -> Result<DecideOutcome, String> {
