@@ -9,7 +9,7 @@ use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, RawQu
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
+use axum::routing::{any, get, patch, post};
 use pkgprotect::{
     AccessLevel, Actor, DecisionRequest, ParamsMode, Rejection, RejectionStatus, Rule, RuleKind, ValidationContext,
     parse_rule_params, validate_rule,
@@ -58,6 +58,12 @@ impl<S: Send + Sync> FromRequest<S> for Body {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        // A body announced larger than the limit is refused before a byte of it is read.
+        let announced =
+            request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if announced.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+            return Err(ApiError::PayloadTooLarge);
+        }
         Bytes::from_request(request, state).await.map(Body).map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::PayloadTooLarge
@@ -79,6 +85,10 @@ pub enum ApiError {
     /// 422 `{"message": {"error": [...]}}`: model validation.
     Unprocessable(Vec<String>),
     PayloadTooLarge,
+    /// 405 `{"error": "405 Not Allowed"}`: the route exists, the method does not.
+    MethodNotAllowed,
+    /// 415 `{"error": …}`: a body of a content type GitLab does not read.
+    UnsupportedMediaType(String),
     /// Something on our side; logged, never shown in detail.
     Internal(String),
 }
@@ -115,8 +125,16 @@ impl IntoResponse for ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, json!({ "message": { "error": errors } }))
             }
             ApiError::PayloadTooLarge => {
-                (StatusCode::PAYLOAD_TOO_LARGE, json!({ "message": "413 Request Entity Too Large" }))
+                // The rest of the body stays unread, so the connection cannot carry another
+                // request: say so, or a keep-alive client sends its next request into a closed socket.
+                let body = axum::Json(json!({ "message": "413 Request Entity Too Large" }));
+                return (StatusCode::PAYLOAD_TOO_LARGE, [(header::CONNECTION, "close")], body).into_response();
             }
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, json!({ "error": "405 Not Allowed" })),
+            ApiError::UnsupportedMediaType(media_type) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                json!({ "error": format!("The provided content-type '{media_type}' is not supported.") }),
+            ),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, json!({ "message": "500 Internal Server Error" }))
@@ -138,7 +156,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(&format!("{container_rules}/{{rule_id}}"), patch(update_container_rule).delete(delete_container_rule))
         .route("/api/v4/projects/{id}/packages/protection/decisions", post(package_decisions))
         .route("/api/v4/projects/{id}/registry/protection/repository/decisions", post(container_decisions))
+        // Unknown API paths get GitLab's JSON 404 even when static files serve the rest.
+        .route("/api", any(not_found))
+        .route("/api/{*rest}", any(not_found))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
@@ -147,13 +169,21 @@ async fn not_found() -> ApiError {
     ApiError::NotFound("")
 }
 
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
 /// The token from GitLab's headers: `PRIVATE-TOKEN`, `Deploy-Token`, `JOB-TOKEN` or `Authorization: Bearer`.
 fn token(headers: &HeaderMap) -> Result<&str, ApiError> {
     let header_value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
     header_value("private-token")
         .or_else(|| header_value("deploy-token"))
         .or_else(|| header_value("job-token"))
-        .or_else(|| header_value(header::AUTHORIZATION.as_str()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim))
+        .or_else(|| {
+            // Authentication schemes are case-insensitive (RFC 9110), and GitLab reads `bearer` too.
+            let (scheme, token) = header_value(header::AUTHORIZATION.as_str())?.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
         .filter(|t| !t.is_empty())
         .ok_or(ApiError::Unauthorized)
 }
@@ -206,35 +236,114 @@ async fn maintainer_access(state: &AppState, headers: &HeaderMap, reference: &st
     }
 }
 
-/// Parameters from the query string, then a JSON or form body (the body wins), as Grape merges them.
-fn parameters(headers: &HeaderMap, query: Option<&str>, body: &Bytes) -> Result<Value, ApiError> {
-    let mut params = Map::new();
-    if let Some(query) = query {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
-            .map_err(|e| ApiError::BadRequest(format!("invalid query string: {e}")))?;
-        params.extend(pairs.into_iter().map(|(k, v)| (k, Value::String(v))));
-    }
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Value::Object(params));
-    }
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if content_type.starts_with("application/x-www-form-urlencoded") {
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_bytes(body).map_err(|e| ApiError::BadRequest(format!("invalid form body: {e}")))?;
-        params.extend(pairs.into_iter().map(|(k, v)| (k, Value::String(v))));
-        return Ok(Value::Object(params));
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(fields)) => {
-            params.extend(fields);
-            Ok(Value::Object(params))
-        }
-        Ok(_) => Err(ApiError::BadRequest("the request body must be a JSON object".into())),
-        Err(e) => Err(ApiError::BadRequest(format!("the request body is not valid JSON: {e}"))),
+/// How a body is read, by its media type, as Grape reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyFormat {
+    /// `application/json`, or no `Content-Type` at all (Grape's default format).
+    Json,
+    Form,
+    /// `text/plain`: a type GitLab declares but does not parse.
+    Ignored,
+}
+
+/// The `Content-Type` without its parameters, lowercased.
+fn media_type(headers: &HeaderMap) -> Option<String> {
+    let value = String::from_utf8_lossy(headers.get(header::CONTENT_TYPE)?.as_bytes()).into_owned();
+    Some(value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+}
+
+/// The body's format; any other media type is 415, as in Grape.
+fn body_format(headers: &HeaderMap) -> Result<BodyFormat, ApiError> {
+    let Some(media_type) = media_type(headers) else { return Ok(BodyFormat::Json) };
+    match media_type.as_str() {
+        "" | "application/json" => Ok(BodyFormat::Json),
+        "application/x-www-form-urlencoded" => Ok(BodyFormat::Form),
+        "text/plain" => Ok(BodyFormat::Ignored),
+        _ => Err(ApiError::UnsupportedMediaType(media_type)),
     }
 }
 
-fn rule_id(raw: &str) -> Result<i64, ApiError> {
+/// Parameters from the query string, then a JSON or form body (the body wins), as Grape merges them.
+/// Strings holding NUL are refused, as GitLab refuses them in any parameter (PostgreSQL text
+/// cannot hold them either).
+fn parameters(headers: &HeaderMap, query: Option<&str>, body: &Bytes) -> Result<Value, ApiError> {
+    let format = body_format(headers)?;
+    let mut params = Map::new();
+    if let Some(query) = query {
+        params.extend(form_pairs(query.as_bytes(), "query string")?);
+    }
+    if !body.iter().all(u8::is_ascii_whitespace) {
+        match format {
+            BodyFormat::Form => params.extend(form_pairs(body, "form body")?),
+            BodyFormat::Ignored => {}
+            BodyFormat::Json => match serde_json::from_slice::<Value>(body) {
+                Ok(Value::Object(fields)) => params.extend(fields),
+                Ok(_) => return Err(ApiError::BadRequest("the request body must be a JSON object".into())),
+                Err(e) => return Err(ApiError::BadRequest(format!("the request body is not valid JSON: {e}"))),
+            },
+        }
+    }
+    if let Some((key, _)) = params.iter().find(|(key, value)| key.contains('\0') || holds_nul(value)) {
+        return Err(ApiError::BadRequest(format!("{key} must not contain NUL characters")));
+    }
+    Ok(Value::Object(params))
+}
+
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(fields) => fields.iter().any(|(key, value)| key.contains('\0') || holds_nul(value)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
+}
+
+/// `a=1&b=2` pairs, the last of a repeated key winning. Bad percent-encoding or invalid UTF-8
+/// is a 400, as in GitLab (Rack), never a value silently altered.
+fn form_pairs(input: &[u8], what: &str) -> Result<Vec<(String, Value)>, ApiError> {
+    input
+        .split(|&byte| byte == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = match pair.iter().position(|&byte| byte == b'=') {
+                Some(at) => (pair.get(..at).unwrap_or_default(), pair.get(at + 1..).unwrap_or_default()),
+                None => (pair, &b""[..]),
+            };
+            match (percent_decode(key), percent_decode(value)) {
+                (Some(key), Some(value)) => Ok((key, Value::String(value))),
+                _ => Err(ApiError::BadRequest(format!("invalid {what}: bad percent-encoding or invalid UTF-8"))),
+            }
+        })
+        .collect()
+}
+
+fn percent_decode(encoded: &[u8]) -> Option<String> {
+    let mut decoded = Vec::with_capacity(encoded.len());
+    let mut bytes = encoded.iter();
+    while let Some(&byte) = bytes.next() {
+        decoded.push(match byte {
+            b'+' => b' ',
+            b'%' => {
+                let mut digit = || bytes.next().and_then(|&d| char::from(d).to_digit(16));
+                u8::try_from(digit()? * 16 + digit()?).ok()?
+            }
+            other => other,
+        });
+    }
+    String::from_utf8(decoded).ok()
+}
+
+/// The rule id of the path. GitLab declares it `type: Integer`: anything else is a parameter
+/// error (400); an integer no rule can have (out of range) names no rule (404).
+fn rule_id(raw: &str, kind: RuleKind) -> Result<i64, ApiError> {
+    let digits = raw.strip_prefix(['+', '-']).unwrap_or(raw);
+    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        let param = match kind {
+            RuleKind::Package => "package_protection_rule_id",
+            RuleKind::ContainerRepository => "protection_rule_id",
+        };
+        return Err(ApiError::BadRequest(format!("{param} is invalid")));
+    }
     raw.parse::<i64>().map_err(|_| ApiError::NotFound("Protection Rule"))
 }
 
@@ -298,7 +407,7 @@ async fn update(
     params: Value,
 ) -> Result<Response, ApiError> {
     let project = maintainer_access(state, headers, reference).await?;
-    let id = rule_id(raw_rule_id)?;
+    let id = rule_id(raw_rule_id, kind)?;
     let existing = state.store.rules(project.id, kind).await?;
     let stored = existing.iter().find(|r| r.id() == Some(id)).ok_or(ApiError::NotFound("Protection Rule"))?;
     let mut rule = parse_rule_params(kind, &params, ParamsMode::Update(stored))?;
@@ -311,11 +420,6 @@ async fn update(
 }
 
 async fn save(state: &AppState, project_id: i64, rule: &Rule, kind: RuleKind) -> Result<i64, ApiError> {
-    // PostgreSQL text cannot hold NUL (GitLab's request fails there too); refuse it as a bad
-    // parameter on every backend alike.
-    if rule.pattern().contains('\0') {
-        return Err(ApiError::BadRequest(format!("{} must not contain NUL characters", rule.pattern_field())));
-    }
     match state.store.save_rule(project_id, rule).await {
         Ok(id) => Ok(id),
         // Another request stored the same pattern between our check and our insert.
@@ -351,7 +455,7 @@ async fn delete(
     kind: RuleKind,
 ) -> Result<Response, ApiError> {
     let project = maintainer_access(state, headers, reference).await?;
-    let id = rule_id(raw_rule_id)?;
+    let id = rule_id(raw_rule_id, kind)?;
     if state.store.delete_rule(project.id, kind, id).await? {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
@@ -477,6 +581,9 @@ async fn decisions(
     body: &Bytes,
 ) -> Result<Response, ApiError> {
     let access = project_access(state, headers, reference).await?;
+    if body_format(headers)? != BodyFormat::Json {
+        return Err(ApiError::UnsupportedMediaType(media_type(headers).unwrap_or_default()));
+    }
     let body: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::BadRequest(format!("the request body is not valid JSON: {e}")))?;
     let (items, batch) = match body {

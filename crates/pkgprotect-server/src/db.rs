@@ -77,6 +77,15 @@ fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
+/// A project reference that is all ASCII digits is an id, as GitLab's `find_project` reads it
+/// (`/^\d+$/`); anything else (`+1`, ` 1`, `-1`) is a path.
+fn numeric_id(reference: &str) -> Option<i64> {
+    if reference.is_empty() || !reference.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    reference.parse().ok()
+}
+
 fn level_from_db(value: Option<i64>) -> Result<Option<AccessLevel>, DbError> {
     value
         .map(|v| {
@@ -227,14 +236,14 @@ impl Store {
         if reference.contains('\0') {
             return Ok(None);
         }
-        let row = match reference.parse::<i64>() {
-            Ok(id) => {
+        let row = match numeric_id(reference) {
+            Some(id) => {
                 sqlx::query("SELECT id, full_path, rules_version FROM projects WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await?
             }
-            Err(_) => {
+            None => {
                 sqlx::query("SELECT id, full_path, rules_version FROM projects WHERE full_path_lower = $1")
                     .bind(reference.to_lowercase())
                     .fetch_optional(&self.pool)
@@ -257,15 +266,15 @@ impl Store {
                       LEFT JOIN tokens t ON t.token_sha256 = $1 \
                       LEFT JOIN users u ON u.id = t.user_id \
                       LEFT JOIN members m ON m.project_id = p.id AND m.user_id = t.user_id ";
-        let row = match reference.parse::<i64>() {
-            Ok(id) => {
+        let row = match numeric_id(reference) {
+            Some(id) => {
                 sqlx::query(&format!("{select} WHERE p.id = $2"))
                     .bind(sha256)
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await?
             }
-            Err(_) => {
+            None => {
                 sqlx::query(&format!("{select} WHERE p.full_path_lower = $2"))
                     .bind(sha256)
                     .bind(reference.to_lowercase())

@@ -46,8 +46,9 @@ pub async fn package_rules_crud(backend: Backend) {
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     let (status, _) = s.call(Method::PATCH, &format!("{PACKAGE_RULES}/99"), m, Some(json!({}))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // GitLab declares the rule id `type: Integer`: a non-integer is a parameter error.
     let (status, _) = s.call(Method::PATCH, &format!("{PACKAGE_RULES}/not-a-number"), m, Some(json!({}))).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
 pub async fn container_rules_crud_and_unset(backend: Backend) {
@@ -332,8 +333,89 @@ pub async fn hostile_requests_get_4xx(backend: Backend) {
         let (status, _) = s.call(Method::GET, path, Some(&s.maintainer), None).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
     }
+    hostile_regressions(&s).await;
     // Still serving.
     assert_eq!(s.call(Method::GET, PACKAGE_RULES, Some(&s.maintainer), None).await.0, StatusCode::OK);
+}
+
+/// What `tests/python/test_hostile.py` found, pinned.
+async fn hostile_regressions(s: &Server) {
+    let maintainer = Some(s.maintainer.as_str());
+    // A signed project id is a path, as GitLab reads `:id` (`/^\d+$/` is an id): no project `+1`.
+    let (status, _) = s.call(Method::GET, "/api/v4/projects/+1/packages/protection/rules", maintainer, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Rule ids are `type: Integer` in GitLab: anything else is 400; an integer naming nothing 404.
+    let invalid = [
+        (Method::DELETE, format!("{PACKAGE_RULES}/1.5"), "package_protection_rule_id"),
+        (Method::PATCH, format!("{CONTAINER_RULES}/abc"), "protection_rule_id"),
+    ];
+    for (method, path, param) in invalid {
+        let (status, body) = s.call(method, &path, maintainer, Some(json!({}))).await;
+        assert_eq!((status, body), (StatusCode::BAD_REQUEST, json!({"error": format!("{param} is invalid")})));
+    }
+    let huge = format!("{PACKAGE_RULES}/99999999999999999999");
+    assert_eq!(s.call(Method::DELETE, &huge, maintainer, None).await.0, StatusCode::NOT_FOUND);
+    // A method the route lacks: GitLab's JSON 405, not an empty body.
+    let (status, body) = s.call(Method::PUT, PACKAGE_RULES, maintainer, None).await;
+    assert_eq!((status, body), (StatusCode::METHOD_NOT_ALLOWED, json!({"error": "405 Not Allowed"})));
+    // Bodies of types GitLab does not read are 415; text/plain is read as no parameters;
+    // bad percent-encoding or invalid UTF-8 in a form is 400, not a pattern stored altered.
+    let form = "package_type=generic&minimum_access_level_for_push=owner&package_name_pattern=";
+    let cases = [
+        ("application/xml", r#"{"package_name_pattern": "x"}"#.to_owned(), StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        ("text/plain", npm_rule("@a/text-plain").to_string(), StatusCode::BAD_REQUEST),
+        ("application/x-www-form-urlencoded", format!("{form}%FF"), StatusCode::BAD_REQUEST),
+        ("application/x-www-form-urlencoded", format!("{form}%G1"), StatusCode::BAD_REQUEST),
+        ("application/x-www-form-urlencoded", format!("{form}ok%2A"), StatusCode::CREATED),
+    ];
+    for (content_type, body, expected) in cases {
+        let response = s
+            .raw()
+            .post(format!("{}{PACKAGE_RULES}", s.base))
+            .header("PRIVATE-TOKEN", &s.maintainer)
+            .header("Content-Type", content_type)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expected, "{content_type}: {body}");
+    }
+    // NUL is refused before the model looks at the pattern, for either kind.
+    let nul =
+        json!({"repository_path_pattern": "my-group/my-project/a\u{0}", "minimum_access_level_for_push": "owner"});
+    let (status, body) = s.call(Method::POST, CONTAINER_RULES, maintainer, Some(nul)).await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::BAD_REQUEST, json!({"error": "repository_path_pattern must not contain NUL characters"}))
+    );
+    // Authentication schemes are case-insensitive.
+    let lowercase = s
+        .raw()
+        .get(format!("{}{PACKAGE_RULES}", s.base))
+        .header("Authorization", format!("bearer {}", s.maintainer))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lowercase.status(), StatusCode::OK);
+    // A body announced over the limit is refused before it is sent, and the connection closed.
+    let address = s.base.trim_start_matches("http://").to_owned();
+    let head = format!(
+        "POST {PACKAGE_RULES} HTTP/1.1\r\nHost: x\r\nPRIVATE-TOKEN: {}\r\nContent-Length: 10485760\r\n\r\n",
+        s.maintainer
+    );
+    let answer = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
 }
 
 /// While one rule's pattern flips between `@a/*` and `@b/*`, every batch decision sees

@@ -4,9 +4,13 @@ import json
 import os
 import socket
 import subprocess
+import sqlite3
 import time
 import urllib.error
 import urllib.request
+import uuid
+
+import pytest
 
 BIN = os.environ["PKGPROTECT_BIN"]
 
@@ -22,9 +26,33 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_server(db_args, port):
+def database_args(backend, tmp_path, prefix):
+    """`--data-dir` for SQLite; for PostgreSQL a fresh database on PKGPROTECT_TEST_POSTGRES_URL's
+    server (scripts/test.sh starts a throw-away one). Without it the PostgreSQL case is reported
+    as skipped, not passed."""
+    if backend == "sqlite":
+        return ["--data-dir", str(tmp_path)]
+    base = os.environ.get("PKGPROTECT_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("PKGPROTECT_TEST_POSTGRES_URL not set")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    subprocess.run(["psql", base, "-qc", f"CREATE DATABASE {name}"], check=True)
+    return ["--database-url", base.rsplit("/", 1)[0] + "/" + name]
+
+
+def sql(db_args, tmp_path, statement):
+    """Run one statement on the database `database_args` made (what no admin command does)."""
+    if db_args[0] == "--data-dir":
+        with sqlite3.connect(tmp_path / "pkgprotect.sqlite3") as connection:
+            connection.execute(statement)
+    else:
+        subprocess.run(["psql", db_args[1], "-qc", statement], check=True)
+
+
+def start_server(db_args, port, log=subprocess.DEVNULL, env=None):
+    """`pkgprotect serve` on `port`; its output (the tracing log included) goes to `log`."""
     proc = subprocess.Popen([BIN, "serve", *db_args, "--listen", f"127.0.0.1:{port}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=log, stderr=log, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:

@@ -6,29 +6,15 @@ case is reported as skipped, not passed.
 """
 
 import json
-import os
-import subprocess
 import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 
 import pytest
-from conftest import admin, free_port, start_server
+from conftest import admin, database_args, free_port, start_server
 
 PROJECT = "dur/project"
-
-
-def database_args(backend, tmp_path):
-    if backend == "sqlite":
-        return ["--data-dir", str(tmp_path)]
-    base = os.environ.get("PKGPROTECT_TEST_POSTGRES_URL")
-    if not base:
-        pytest.skip("PKGPROTECT_TEST_POSTGRES_URL not set")
-    name = "durability_" + uuid.uuid4().hex[:12]
-    subprocess.run(["psql", base, "-qc", f"CREATE DATABASE {name}"], check=True)
-    return ["--database-url", base.rsplit("/", 1)[0] + "/" + name]
 
 
 def post(url, token, body):
@@ -40,7 +26,7 @@ def post(url, token, body):
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_kill_9_keeps_every_acknowledged_write(backend, tmp_path):
-    db = database_args(backend, tmp_path)
+    db = database_args(backend, tmp_path, "durability")
     admin(db, "project", "create", PROJECT)
     admin(db, "user", "create", "maint")
     admin(db, "member", "add", PROJECT, "maint", "maintainer")

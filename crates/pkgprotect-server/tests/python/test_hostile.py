@@ -1,0 +1,687 @@
+"""Hostile input against a running `pkgprotect serve`: thousands of generated requests.
+
+Every endpoint (both rule kinds: list, create, update, delete; both decision endpoints,
+single and batch) gets malformed bodies, wrong types, hostile paths, query strings, tokens,
+methods and content types, sent over raw sockets so that invalid bytes reach the server
+unmodified. Each case names the status GitLab gives (or the 2xx where the input is valid),
+and every answer must carry GitLab's JSON error shape. No 5xx, no hang, no crash; a normal
+request succeeds after every batch; no token value appears in the server's debug log.
+
+SQLite always; PostgreSQL when PKGPROTECT_TEST_POSTGRES_URL is set. The summary line
+(`hostile[sqlite]: N requests, 0 5xx, statuses {...}`) is printed and, when
+PKGPROTECT_TEST_OUTPUT is set, appended to $PKGPROTECT_TEST_OUTPUT/hostile.txt.
+"""
+
+import collections
+import json
+import os
+import socket
+import threading
+import time
+import urllib.parse
+
+import pytest
+from conftest import admin, database_args, free_port, sql, start_server
+
+PROJECT = "hostile/project"
+OTHER = "hostile/other"
+TIMEOUT = 15  # seconds one answer may take before the case counts as a hang
+MB = 1024 * 1024
+
+# Statuses answered by the HTTP layer itself (malformed request line or headers): no JSON body.
+PROTOCOL = {400, 413, 414, 431}
+
+
+class Answer:
+    def __init__(self, status, headers, body, closed):
+        self.status, self.headers, self.body, self.closed = status, headers, body, closed
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection over a raw socket; reconnects after the server closes."""
+
+    def __init__(self, port):
+        self.port, self.sock, self.reader = port, None, None
+
+    def close(self):
+        if self.sock:
+            self.reader.close()
+            self.sock.close()
+        self.sock = self.reader = None
+
+    def exchange(self, head, body=b"", half_close=False):
+        if self.sock is None:
+            self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT)
+            self.reader = self.sock.makefile("rb")
+        sender = threading.Thread(target=self._send, args=(head + body, half_close))
+        sender.start()  # big bodies: read the (early) answer while still sending
+        try:
+            answer = self._read(head.split(b" ", 1)[0] == b"HEAD")
+        except (ConnectionError, socket.timeout, OSError) as error:
+            answer = Answer(None, {}, repr(error).encode(), True)
+        sender.join()
+        if answer.closed or half_close:
+            self.close()
+        return answer
+
+    def _send(self, data, half_close):
+        try:
+            self.sock.sendall(data)
+            if half_close:
+                self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # the server answered early and stopped reading: the answer tells
+
+    def _read(self, head_only):
+        status_line = self.reader.readline()
+        if not status_line:
+            return Answer(None, {}, b"connection closed without an answer", True)
+        status = int(status_line.split()[1])
+        headers = {}
+        while (line := self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if head_only or status in (204, 304):
+            body = b""
+        elif "content-length" in headers:
+            body = self.reader.read(int(headers["content-length"]))
+        elif headers.get("transfer-encoding") == "chunked":
+            body = b""
+            while size := int(self.reader.readline().split(b";")[0], 16):
+                body += self.reader.read(size)
+                self.reader.readline()
+            self.reader.readline()
+        else:
+            body = self.reader.read()
+            headers["connection"] = "close"
+        return Answer(status, headers, body, headers.get("connection", "").lower() == "close")
+
+
+def request_head(method, target, headers=(), length=0, chunked=False):
+    """The request line and headers as bytes; `headers` are (name, value) pairs of str or bytes."""
+    as_bytes = lambda v: v if isinstance(v, bytes) else v.encode()
+    lines = [as_bytes(method) + b" " + as_bytes(target) + b" HTTP/1.1", b"Host: 127.0.0.1"]
+    lines += [as_bytes(name) + b": " + as_bytes(value) for name, value in headers]
+    if chunked:
+        lines.append(b"Transfer-Encoding: chunked")
+    elif length is not None:
+        lines.append(b"Content-Length: %d" % length)
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def chunks(body, size=64 * 1024):
+    out = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + size]), body[i:i + size]) for i in range(0, len(body), size))
+    return out + b"0\r\n\r\n"
+
+
+def shape_error(answer, protocol=False):
+    """Why the answer is not in GitLab's shape for its status, or None."""
+    status = answer.status
+    if protocol and status in PROTOCOL:
+        return None  # the HTTP layer refused the request before any route saw it
+    if status == 204:
+        return None if answer.body == b"" else "204 with a body"
+    if not answer.headers.get("content-type", "").startswith("application/json"):
+        return f"content-type {answer.headers.get('content-type')!r}"
+    try:
+        body = answer.json()
+    except ValueError:
+        return "body is not JSON"
+    if 200 <= status < 300:
+        return None if isinstance(body, (dict, list)) else "2xx body is not an object or array"
+    if not isinstance(body, dict):
+        return "error body is not an object"
+    if status in (400, 405, 415):
+        return None if isinstance(body.get("error"), str) and body["error"] else 'no {"error": "..."}'
+    if status == 422:
+        errors = body.get("message", {}).get("error") if isinstance(body.get("message"), dict) else None
+        ok = isinstance(errors, list) and errors and all(isinstance(e, str) for e in errors)
+        return None if ok else 'no {"message": {"error": [...]}}'
+    message = body.get("message")
+    ok = isinstance(message, str) and message.startswith(str(status))
+    return None if ok else f'no {{"message": "{status} ..."}}'
+
+
+class Hostile:
+    """Sends cases, checks each answer against its expected statuses and shape, and counts."""
+
+    def __init__(self, url, port, proc, tokens, ids):
+        self.url, self.port, self.proc, self.tokens, self.ids = url, port, proc, tokens, ids
+        self.conn = Connection(port)
+        self.statuses = collections.Counter()
+        self.failures = []
+        self.tried = 0
+        self.serial = 0
+
+    def unique(self, stem):
+        self.serial += 1
+        return f"{stem}{self.serial}"
+
+    def send(self, name, method, target, expect, *, token="maint", headers=(), body=b"", content_type=None,
+             length=None, chunked=False, half_close=False, protocol=False):
+        """One hostile request; `expect` is the set of statuses GitLab would give. Returns the answer."""
+        headers = list(headers)
+        if token:
+            headers.append(("PRIVATE-TOKEN", self.tokens[token]))
+        if isinstance(body, (dict, list)):
+            body, content_type = json.dumps(body).encode(), content_type or "application/json"
+        if content_type:
+            headers.append(("Content-Type", content_type))
+        head = request_head(method, target, headers, len(body) if length is None else length, chunked)
+        started = time.monotonic()
+        answer = self.conn.exchange(head, chunks(body) if chunked else body, half_close)
+        self.tried += 1
+        self.statuses[answer.status] += 1
+        took = time.monotonic() - started
+        problem = None
+        if answer.status is None:
+            problem = f"no answer after {took:.1f}s: {answer.body[:200]!r}"
+        elif answer.status not in expect:
+            problem = f"status {answer.status}, expected {sorted(expect)}"
+        elif method != "HEAD":  # HEAD answers have no body to check
+            problem = shape_error(answer, protocol)
+        if problem:
+            self.failures.append(f"{name}: {method} {target[:120]!r}: {problem}; body {answer.body[:300]!r}")
+        return answer
+
+    def healthy(self, batch):
+        """The process lives and a normal request on a fresh connection still succeeds."""
+        assert self.proc.poll() is None, f"server died during {batch}"
+        self.conn.close()
+        answer = Connection(self.port).exchange(
+            request_head("GET", paths(1)["pkg.list"][1], [("PRIVATE-TOKEN", self.tokens["maint"])]))
+        assert answer.status == 200, f"after {batch}: {answer.status} {answer.body[:200]!r}"
+
+
+def paths(project, package_rule="1", container_rule="1"):
+    """Every endpoint: name -> (method, path)."""
+    pkg = f"/api/v4/projects/{project}/packages/protection/rules"
+    ctr = f"/api/v4/projects/{project}/registry/protection/repository/rules"
+    return {
+        "pkg.list": ("GET", pkg), "pkg.create": ("POST", pkg),
+        "pkg.update": ("PATCH", f"{pkg}/{package_rule}"), "pkg.delete": ("DELETE", f"{pkg}/{package_rule}"),
+        "ctr.list": ("GET", ctr), "ctr.create": ("POST", ctr),
+        "ctr.update": ("PATCH", f"{ctr}/{container_rule}"), "ctr.delete": ("DELETE", f"{ctr}/{container_rule}"),
+        "pkg.decide": ("POST", f"/api/v4/projects/{project}/packages/protection/decisions"),
+        "ctr.decide": ("POST", f"/api/v4/projects/{project}/registry/protection/repository/decisions"),
+    }
+
+
+PKG_DECISION = {"package_name": "@hostile/pkg", "package_type": "npm", "action": "push"}
+CTR_DECISION = {"repository_path": f"{PROJECT}/image", "action": "delete"}
+
+
+def valid_body(h, endpoint):
+    """A body the endpoint accepts, so that only the hostile part of a case decides its answer."""
+    return {
+        "pkg.create": lambda: {"package_name_pattern": h.unique("valid-"), "package_type": "generic",
+                               "minimum_access_level_for_push": "maintainer"},
+        "ctr.create": lambda: {"repository_path_pattern": h.unique(f"{PROJECT}/valid-"),
+                               "minimum_access_level_for_push": "maintainer"},
+        "pkg.update": lambda: {"minimum_access_level_for_delete": "owner"},
+        "ctr.update": lambda: {"minimum_access_level_for_delete": "owner"},
+        "pkg.decide": lambda: PKG_DECISION,
+        "ctr.decide": lambda: CTR_DECISION,
+    }.get(endpoint, lambda: b"")()
+
+
+SUCCESS = {"list": 200, "create": 201, "update": 200, "delete": 204, "decide": 200}
+
+
+# --- batches -------------------------------------------------------------------------------
+
+def batch_auth(h):
+    """Bad, expired, malformed, long and non-ASCII tokens in each header; wrong roles; non-members."""
+    bad_values = ["", " ", "wrong", "glpat-" + "0" * 40, h.tokens["expired"], h.tokens["maint"] + "x",
+                  h.tokens["maint"][:-1], "x" * 10_000, "x" * 100_000, "tökén".encode(), b"\xff\xfe\x80",
+                  "' OR '1'='1", "%00", "Bearer " + h.tokens["maint"]]
+    headers = []
+    for value in bad_values:
+        for name in ("PRIVATE-TOKEN", "Deploy-Token", "Job-Token"):
+            headers.append([(name, value)])
+        headers.append([("Authorization", b"Bearer " + (value if isinstance(value, bytes) else value.encode()))])
+    maint = h.tokens["maint"]
+    headers += [[("Authorization", v)] for v in ("Basic bWFpbnQ6cGFzcw==", "Bearer", "Bearer ", "Token " + maint,
+                                                  maint, "Bearer\t", "Bearer " + "é" * 50)]
+    for project in ("1", "hostile%2Fproject", "999999", "no%2Fsuch"):
+        for endpoint, (method, path) in paths(project, h.ids["pkg"], h.ids["ctr"]).items():
+            for header in headers:
+                h.send("auth", method, path, {401}, token=None, headers=header, body=valid_body(h, endpoint))
+    # A header too large for any server: the HTTP layer refuses it.
+    h.send("auth huge header", "GET", paths(1)["pkg.list"][1], {431}, token=None,
+           headers=[("PRIVATE-TOKEN", "x" * MB)], protocol=True)
+    # NUL and control characters are not valid in a header at all.
+    h.send("auth NUL header", "GET", paths(1)["pkg.list"][1], {400}, token=None,
+           headers=[("PRIVATE-TOKEN", b"a\x00b")], protocol=True)
+
+    roles = {  # who -> (rule endpoints, decisions): GitLab hides projects from non-members with 404
+        "dev": (403, 200), "guest": (403, 200), "reporter": (403, 200), "outsider": (404, 404),
+        "deploy": (401, 200), "other_deploy": (404, 404),
+    }
+    for project in ("1", "hostile%2Fproject"):
+        for endpoint, (method, path) in paths(project, h.ids["pkg"], h.ids["ctr"]).items():
+            for who, (rules, decide) in roles.items():
+                expect = decide if endpoint.endswith("decide") else rules
+                h.send(f"role {who}", method, path, {expect}, token=who, body=valid_body(h, endpoint))
+    for who in ("maint", "outsider", "dev"):
+        for endpoint, (method, path) in paths("999999").items():
+            h.send(f"unknown project as {who}", method, path, {404}, token=who, body=valid_body(h, endpoint))
+    # Lowercase scheme: RFC 7235 schemes are case-insensitive, and GitLab accepts `bearer`.
+    h.send("bearer lowercase", "GET", paths(1)["pkg.list"][1], {200}, token=None,
+           headers=[("Authorization", "bearer " + maint)])
+    h.send("bearer padded", "GET", paths(1)["pkg.list"][1], {200}, token=None,
+           headers=[("Authorization", "Bearer   " + maint + "  ")])
+
+
+def batch_paths(h):
+    """Path traversal, bad percent-encoding, invalid UTF-8, signs, spaces and huge ids in :id and :rule_id."""
+    hostile_ids = ["0", "-1", "+1", "%2B1", "%201", "1%20", "%20", "1.0", "1e0", "0x1", "1_0", "one",
+                   "99999999999999999999", "9223372036854775807", "-9223372036854775808", "9223372036854775808",
+                   "..", "%2e%2e", "..%2F..%2Fetc%2Fpasswd", "%2F", "%2F1", "1%2F", "1%00", "%00", "a%00b",
+                   "%", "%G1", "%1", "%%", "%C0%AF", "%C0%80", "%E0%80%AF", "%ED%A0%80", "%FF%FE", "%C3",
+                   "%27%20OR%20%271%27%3D%271", "1%3BDROP%20TABLE%20projects", "%2A", "*", "hostile%2Fproject%00",
+                   "hostile%2F%2E%2E%2Fproject", "hostile%2Fproject%2F", "%C3%A9", "x" * 10_000, "1" * 5000,
+                   b"\xff", b"1\xc3", b"\xc0\xaf"]
+    for raw in hostile_ids:
+        raw_bytes = raw if isinstance(raw, bytes) else raw.encode()
+        for endpoint, (method, path) in paths("{P}", "{R}", "{R}").items():
+            target = path.replace("{P}", raw_bytes.decode("latin-1")).replace("{R}", "999999")
+            # Raw bytes that are not ASCII cannot be in a URI: the HTTP layer refuses the request line.
+            expect = {400} if isinstance(raw, bytes) else {404}
+            h.send("path :id", method, target.encode("latin-1"), expect, body=valid_body(h, endpoint), protocol=True)
+    # Rule ids: numeric ones name no rule here (the setup rules must survive this batch).
+    for raw in [i.replace(b"1" if isinstance(i, bytes) else "1", b"9" if isinstance(i, bytes) else "9")
+                for i in hostile_ids]:
+        raw_bytes = raw if isinstance(raw, bytes) else raw.encode()
+        for endpoint in ("pkg.update", "pkg.delete", "ctr.update", "ctr.delete"):
+            method, path = paths(1, "{R}", "{R}")[endpoint]
+            target = path.replace("{R}", raw_bytes.decode("latin-1")).encode("latin-1")
+            h.send("path :rule_id", method, target, rule_id_expect(raw), body=valid_body(h, endpoint),
+                   protocol=isinstance(raw, bytes))
+    # Project by path, any case, as GitLab routes: valid.
+    for ref in ("hostile%2Fproject", "HOSTILE%2FPROJECT", "Hostile%2fProject", "01"):
+        h.send("project ref", "GET", paths(ref)["pkg.list"][1], {200})
+    # Raw traversal segments leave the API's routes: nothing found, nothing served from disk.
+    for target in ("/api/v4/projects/1/packages/protection/rules/../../../../../../etc/passwd",
+                   "/api/v4/projects/1/../../../Cargo.toml", "/api/v4/../../Cargo.toml", "/api/v4/projects/",
+                   "/api/v4/projects/1/packages/protection/rules/1/extra", "/api/v4/projects/1/packages/protection",
+                   "/api/v4/projects/1/packages/protection/rules//",
+                   "/api/v4", "/api/v4/", "/api/v4/nope", "/api/v4/%FF", "/api/v4/projects/1/packages/protection/rules%2F1"):
+        for method in ("GET", "POST", "PATCH", "DELETE"):
+            h.send("unknown route", method, target, {404})
+    h.send("empty :id", "GET", "/api/v4/projects//packages/protection/rules", {404})
+    # Bytes no URI may hold: the HTTP layer refuses them.
+    for target in (b"/api/v4/projects/1/packages/protection/rules\x00", b"/api/v4/projects/1 /packages",
+                   b"api/v4/projects/1/packages/protection/rules", b"/api/v4/projects/1/packages/protection/rules\x7f",
+                   b"/" + b"a" * 70_000):
+        h.send("bad request line", "GET", target, {400, 404, 414}, protocol=True)
+
+
+def rule_id_expect(raw):
+    """GitLab declares the rule id `type: Integer`: not an integer is 400 `{"error": "... is invalid"}`;
+    an integer that names no rule of the project is 404."""
+    if isinstance(raw, bytes):
+        return {400}  # not even a URI
+    try:
+        text = urllib.parse.unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        return {404}  # an id that does not even decode names nothing, as for :id
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    return {404} if digits.isascii() and digits.isdigit() else {400}
+
+
+def batch_bodies(h):
+    """Malformed, truncated and non-object JSON, deep nesting, duplicate keys, wrong types, missing and
+    unknown fields, for create, update and both decision endpoints."""
+    malformed = [b"{", b"}", b"{\"a\":", b"{\"package_name_pattern\": \"x\"", b"{'a': 1}", b"{\"a\" 1}",
+                 b"{\"a\": 1,}", b"[1,]", b"\x00", b"{\"a\": NaN}", b"{\"a\": Infinity}", b"{\"a\": -Infinity}",
+                 b"{\"a\": \"\\ud800\"}", b"{\"a\": \"\\u00\"}", b"{\"a\": \"\x00\"}", b"\xef\xbb\xbf{}",
+                 b"{\"a\": 1e999}", b"{\"a\": -1e999}", b"{\"a\": \"\xff\xfe\"}", b"\xff\xfe", b"\xc0\xaf",
+                 b"{\"a\": \"\xed\xa0\x80\"}", b"{\"a\": 01}", b"{\"a\": .5}", b"{\"a\": +1}", b"{\"a\": 0x10}",
+                 b"{\"a\": tru}", b"{\"a\": nul}", b"{\"a\": \"unterminated}", b"{\"a\":\"\\x41\"}",
+                 b"{" * 100_000, b"[" * 100_000, b"{\"a\":" * 10_000 + b"1" + b"}" * 10_000,
+                 b"{} {}", b"{}garbage", b"1 2", b"\"\\", b"/* c */ {}"]
+    not_objects = [b"[]", b"null", b"1", b"-1", b"1e308", b"\"text\"", b"true", b"false", b"[{}]",
+                   b"12345678901234567890123456789012345678901234567890", b"[" * 100 + b"]" * 100]
+    writes = ("pkg.create", "ctr.create", "pkg.update", "ctr.update", "pkg.decide", "ctr.decide")
+    for endpoint in writes:
+        method, path = paths(1, h.ids["pkg"], h.ids["ctr"])[endpoint]
+        token = "dev" if endpoint.endswith("decide") else "maint"
+        for body in malformed + not_objects:
+            for content_type in ("application/json", None):
+                h.send(f"body {endpoint}", method, path, {400}, token=token, body=body, content_type=content_type)
+        # Whitespace only: no parameters (create: missing; update: nothing to change; decide: no JSON).
+        for body in (b"", b" ", b"\r\n\t "):
+            expect = {"create": 400, "update": 200, "decide": 400}[endpoint.split(".")[1]]
+            h.send(f"empty body {endpoint}", method, path, {expect}, token=token, body=body,
+                   content_type="application/json")
+        # Deeply nested value inside an otherwise valid object.
+        nested = json.dumps(valid_body(h, endpoint))[:-1].encode() + b", \"n\": " + b"[" * 200 + b"]" * 200 + b"}"
+        h.send(f"nested {endpoint}", method, path, {400}, token=token, body=nested, content_type="application/json")
+    field_types(h)
+    decision_types(h)
+
+
+WRONG_VALUES = [1, -1, 0, 1.5, 1e308, 10 ** 30, True, False, None, [], {}, ["maintainer"], {"a": 1}, "",
+                " ", "MAINTAINER", "40", "maintainer ", "maintainer\x00", "ä", "x" * 10_000]
+
+
+def field_types(h):
+    """Every field of create and update, every wrong type; plus missing, unknown and duplicate keys."""
+    for endpoint, fields in (("pkg", ["package_name_pattern", "package_type", "minimum_access_level_for_push",
+                                      "minimum_access_level_for_delete"]),
+                             ("ctr", ["repository_path_pattern", "minimum_access_level_for_push",
+                                      "minimum_access_level_for_delete"])):
+        create, update = paths(1, h.ids["pkg"], h.ids["ctr"])[f"{endpoint}.create"], \
+            paths(1, h.ids[endpoint], h.ids[endpoint])[f"{endpoint}.update"]
+        for field in fields:
+            for value in WRONG_VALUES:
+                body = valid_body(h, f"{endpoint}.create")
+                body[field] = value
+                h.send(f"type {endpoint}.create {field}={value!r:.20}", *create,
+                       expect_field(field, value, creating=True, kind=endpoint), body=body)
+                h.send(f"type {endpoint}.update {field}={value!r:.20}", *update,
+                       expect_field(field, value, creating=False, kind=endpoint), body={field: value})
+            body = valid_body(h, f"{endpoint}.create")
+            body.pop(field, None)  # the valid body sends only the push minimum: without it, none at all
+            missing = {201} if field == "minimum_access_level_for_delete" else {400}
+            h.send(f"missing {endpoint} {field}", *create, missing, body=body)
+        # Unknown fields are ignored as Grape does; `id` and `project_id` cannot be chosen.
+        body = valid_body(h, f"{endpoint}.create") | {"id": 1, "project_id": 2, "unknown": {"deep": [1]}, "": 1}
+        answer = h.send(f"unknown fields {endpoint}", *create, {201}, body=body)
+        if answer.status == 201 and (answer.json()["project_id"] != h.ids["project"] or answer.json()["id"] == 1):
+            h.failures.append(f"unknown fields {endpoint}: chose id/project_id: {answer.body!r}")
+        # Duplicate keys: the last wins, as in Ruby's JSON.
+        pattern_field = fields[0]
+        first = valid_body(h, f"{endpoint}.create")[pattern_field]
+        last = valid_body(h, f"{endpoint}.create")[pattern_field]
+        text = json.dumps(valid_body(h, f"{endpoint}.create"))[1:-1]
+        raw = f'{{"{pattern_field}": "{first}", {text}, "{pattern_field}": "{last}"}}'.encode()
+        answer = h.send(f"duplicate keys {endpoint}", *create, {201}, body=raw, content_type="application/json")
+        if answer.status == 201 and answer.json()[pattern_field] != last:
+            h.failures.append(f"duplicate keys {endpoint}: stored {answer.json()[pattern_field]!r}, not {last!r}")
+        # The same through a form body and the query string (the last of repeated keys wins, as in
+        # Rack). Bad percent-encoding and invalid UTF-8 are 400 in GitLab, never stored altered.
+        form_cases = [("minimum_access_level_for_push", v, 400) for v in
+                      ("", "MAINTAINER", "maintainer%00", "%", "%G1", "%C0%AF", "%FF", "a&b", "=", "+")]
+        form_cases += [("minimum_access_level_for_push", "owner", 201), ("unknown", "%00", 400)]
+        form_cases += [(pattern_field, v, 400) for v in ("%FF", "%C0%AF", "%ED%A0%80", "%", "%G1", "a%00", "%E2%82")]
+        method, path = create
+        for name, value, status in form_cases:
+            form = lambda: urllib.parse.urlencode(valid_body(h, f"{endpoint}.create")) + f"&{name}={value}"
+            h.send(f"form {endpoint} {name}={value}", method, path, {status},
+                   body=form().encode(), content_type="application/x-www-form-urlencoded")
+            h.send(f"query {endpoint} {name}={value}", method, f"{path}?{form()}", {status})
+
+
+def expect_field(field, value, creating, kind):
+    """The status GitLab gives for `value` in `field` of an otherwise valid create or update."""
+    text = None if value is None else value if isinstance(value, str) else \
+        None if isinstance(value, (list, dict)) else json.dumps(value)
+    if isinstance(value, (list, dict)):
+        return {400}
+    if isinstance(value, str) and "\x00" in value:
+        return {400}
+    if field in ("package_name_pattern", "repository_path_pattern"):
+        if value is None or not text.strip():
+            return {422}  # Grape lets null and blank through; the model finds the pattern blank
+        if kind == "ctr":
+            return {422}  # not under the project's path
+        return {201 if creating else 200, 422}  # a valid name or not: the model decides
+    if field == "package_type":
+        return {400}
+    # Levels: only the declared names pass Grape; a null passes and reaches the model.
+    if value is None:
+        if field == "minimum_access_level_for_push":
+            return {422} if creating else {200, 422}
+        return {201} if creating else {200}
+    if value == "" and kind == "ctr" and not creating:
+        return {200, 422}  # container updates unset with "" (the model then needs one minimum)
+    return {400}
+
+
+def decision_types(h):
+    """Single and batch decisions: wrong types, unknown fields, other actors, batch limits."""
+    for endpoint, base, fields in (("pkg.decide", PKG_DECISION, ["package_name", "package_type", "action"]),
+                                   ("ctr.decide", CTR_DECISION, ["repository_path", "action"])):
+        method, path = paths(1)[endpoint]
+        for field in fields:
+            for value in WRONG_VALUES:
+                body = dict(base) | {field: value}
+                ok = field in ("package_name", "repository_path") and isinstance(value, str)
+                h.send(f"decide {field}={value!r:.20}", method, path, {200} if ok else {400}, token="dev",
+                       body=body)
+                h.send(f"batch {field}={value!r:.20}", method, path, {200} if ok else {400}, token="dev",
+                       body={"requests": [base, body, base]})
+            h.send(f"decide missing {field}", method, path, {400}, token="dev",
+                   body={k: v for k, v in base.items() if k != field})
+        other = PKG_DECISION if endpoint == "ctr.decide" else CTR_DECISION
+        cases = [
+            ({"requests": None}, 400), ({"requests": {}}, 400), ({"requests": "x"}, 400), ({"requests": [1]}, 400),
+            ({"requests": [None]}, 400), ({"requests": [[]]}, 400), ({"requests": [{}]}, 400), ({"requests": []}, 200),
+            ({"requests": [base] * 10_000}, 200), ({"requests": [base] * 10_001}, 400),
+            ({"requests": [base], "extra": 1}, 200), (dict(base) | {"unknown": 1}, 400), (other, 400),
+            (dict(base) | other, 400), ({"requests": [other]}, 400), (dict(base) | {"action": "PUSH"}, 400),
+            (dict(base) | {"actor": {"access_level": "admin"}}, 403),
+            ({"requests": [base, dict(base) | {"actor": None}]}, 200),
+        ]
+        for body, status in cases:
+            h.send(f"decide case {json.dumps(body)[:60]}", method, path, {status}, token="dev", body=body)
+        # Administrators may name an actor; a malformed one is a parameter error.
+        for actor, status in ((None, 200), ({"type": "user", "access_level": "developer"}, 200),
+                              ({"type": "deploy_token"}, 200), ({"type": "user", "access_level": "boss"}, 400),
+                              ({"access_level": "developer"}, 400), ("deploy_token", 400), (1, 400), ([], 400),
+                              ({"type": "user", "access_level": 30}, 400), ({"type": "user", "x": 1}, 400),
+                              # serde's internally tagged unit variant ignores extra keys (core crate).
+                              ({"type": "deploy_token", "x": 1}, 200)):
+            h.send(f"admin actor {actor!r}", method, path, {status}, token="admin", body=dict(base) | {"actor": actor})
+
+
+PATTERNS = ["\\", "%", "_", "*", "'", '"', ";", "%_*'\";\\", "\\%", "\\_", "\\*", "a\\", "%%", "__", "**",
+            "a'; DROP TABLE projects; --", "\" OR \"1\"=\"1", "1); DELETE FROM package_protection_rules; --",
+            "$1", "?", "`", "a%b_c*d", "é", "名前/パッケージ", "🦀", "\u202e", "\ufeff", "a\nb", "\t",
+            "../../etc/passwd", "<script>alert(1)</script>", "x" * 255, "x" * 256, "x" * 10_000,
+            "\x00", "a\x00b", "a'\x00--", "é" * 255, "🦀" * 255, "%00", "\\x00", "@scope/pkg-*", "a*b*c*d*e*f*g*"]
+
+
+def batch_patterns(h):
+    """SQL metacharacters, NUL, every wildcard and escape, non-ASCII and long patterns: either stored
+    exactly as sent or refused in GitLab's shape; then decided against as names."""
+    stored = {"pkg": {}, "ctr": {}}
+    for pattern in PATTERNS:
+        for package_type in ("generic", "npm", "pypi", "maven"):
+            body = {"package_name_pattern": pattern, "package_type": package_type,
+                    "minimum_access_level_for_push": "owner"}
+            answer = h.send(f"pattern {package_type} {pattern!r:.30}", *paths(1)["pkg.create"], pattern_expect(pattern),
+                            body=body)
+            if answer.status == 201:
+                stored["pkg"][answer.json()["id"]] = (pattern, answer.json()["package_name_pattern"])
+        for prefix in (f"{PROJECT}/", ""):
+            body = {"repository_path_pattern": prefix + pattern, "minimum_access_level_for_delete": "admin"}
+            answer = h.send(f"pattern container {prefix + pattern!r:.30}", *paths(1)["ctr.create"],
+                            pattern_expect(prefix + pattern), body=body)
+            if answer.status == 201:
+                stored["ctr"][answer.json()["id"]] = (prefix + pattern, answer.json()["repository_path_pattern"])
+        # Names are data to decide on, whatever they hold.
+        for method, path, body in (
+                (*paths(1)["pkg.decide"], dict(PKG_DECISION) | {"package_name": pattern}),
+                (*paths(1)["ctr.decide"], dict(CTR_DECISION) | {"repository_path": f"{PROJECT}/{pattern}"}),
+                (*paths(1)["pkg.decide"], {"requests": [dict(PKG_DECISION) | {"package_name": pattern}] * 3})):
+            answer = h.send("decide hostile name", method, path, {200}, token="dev", body=body)
+            if answer.status == 200 and not isinstance(json.dumps(answer.json()), str):
+                h.failures.append(f"decide hostile name {pattern!r}: {answer.body[:200]!r}")
+    for kind, field in (("pkg", "package_name_pattern"), ("ctr", "repository_path_pattern")):
+        listing = h.send("list after patterns", *paths(1)[f"{kind}.list"], {200})
+        listed = {rule["id"]: rule[field] for rule in listing.json()}
+        for rule_id, (sent, answered) in stored[kind].items():
+            if not sent == answered == listed.get(rule_id):
+                h.failures.append(f"pattern {sent!r:.40} stored as {answered!r:.40}, listed as {listed.get(rule_id)!r:.40}")
+
+
+def pattern_expect(pattern):
+    if "\x00" in pattern:
+        return {400}  # GitLab refuses NUL in any parameter; PostgreSQL text cannot hold it
+    if len(pattern) > 255:
+        return {422}  # too long: 255 characters at most
+    return {201, 422}  # valid for this type or not: the model decides; the round trip is checked
+
+
+def batch_sizes(h):
+    """10 MB bodies (plain, chunked, claimed but not sent), and bodies shorter than announced."""
+    big_json = b'{"package_name_pattern": "' + b"x" * (10 * MB) + b'"}'
+    for endpoint in ("pkg.create", "ctr.update", "pkg.decide", "ctr.decide", "pkg.update"):
+        method, path = paths(1, h.ids["pkg"], h.ids["ctr"])[endpoint]
+        token = "dev" if endpoint.endswith("decide") else "maint"
+        for body in (big_json, b" " * (10 * MB), b"[" * (10 * MB)):
+            h.send(f"10 MB {endpoint}", method, path, {413}, token=token, body=body, content_type="application/json")
+            h.send(f"10 MB chunked {endpoint}", method, path, {413}, token=token, body=body,
+                   content_type="application/json", chunked=True)
+        # Announces 10 MB, sends 100 bytes and closes its side: the body never completes.
+        h.send(f"claims 10 MB {endpoint}", method, path, {413}, token=token, body=b"{" * 100,
+               content_type="application/json", length=10 * MB, half_close=True)
+        h.send(f"claims 1000 bytes {endpoint}", method, path, {400}, token=token, body=b'{"a": 1',
+               content_type="application/json", length=1000, half_close=True)
+        # A valid body, chunked.
+        h.send(f"chunked {endpoint}", method, path, {SUCCESS[endpoint.split('.')[1]]}, token=token,
+               body=json.dumps(valid_body(h, endpoint)).encode(), content_type="application/json", chunked=True)
+    # Just under and just over the limit.
+    method, path = paths(1)["pkg.decide"]
+    under = json.dumps({"requests": [PKG_DECISION] * 10}).encode()
+    h.send("1 MiB - 1", method, path, {200}, token="dev", body=under + b" " * (MB - len(under)),
+           content_type="application/json")
+    h.send("1 MiB + 1", method, path, {413}, token="dev", body=under + b" " * (MB + 1 - len(under)),
+           content_type="application/json")
+    # Malformed framing: the HTTP layer refuses it.
+    for length in (b"-1", b"abc", b"1, 2", b"99999999999999999999999"):
+        h.send("bad content-length", "POST", path, {400}, token="dev", headers=[("Content-Length", length)],
+               length=None, protocol=True)
+    h.send("bad chunk size", "POST", path, {400}, token="dev", headers=[("Transfer-Encoding", "chunked")],
+           body=b"zz\r\n{}\r\n0\r\n\r\n", length=None, protocol=True)
+
+
+def stalled_body_does_not_block(h):
+    """A client that announces a body and never sends it holds one request, not the server."""
+    method, path = paths(1)["pkg.decide"]
+    stalled = socket.create_connection(("127.0.0.1", h.port))
+    stalled.sendall(request_head(method, path, [("PRIVATE-TOKEN", h.tokens["dev"])], length=1000) + b"{")
+    try:
+        started = time.monotonic()
+        for _ in range(20):
+            h.send("beside a stalled body", method, path, {200}, token="dev", body=PKG_DECISION)
+        assert time.monotonic() - started < 5
+    finally:
+        stalled.close()
+
+
+def batch_pagination(h):
+    """GitLab does not paginate these lists: page/per_page are ignored, whatever they hold."""
+    values = ["0", "-1", "1", "2", "100", "101", "99999999999999999999", "abc", "", "1.5", "%00", "%", "%G1",
+              "%FF", "1e9", "[]", "1%3BDROP"]
+    for kind in ("pkg", "ctr"):
+        method, path = paths(1)[f"{kind}.list"]
+        for name in ("page", "per_page"):
+            for value in values:
+                h.send(f"pagination {name}={value}", method, f"{path}?{name}={value}", {200})
+            h.send(f"pagination repeated {name}", method, f"{path}?{name}=1&{name}=0&{name}=x", {200})
+        h.send("pagination both", method, f"{path}?page=-1&per_page=0&page[]=1&per_page[x]=2", {200})
+
+
+def batch_methods(h):
+    """Every method on every route; content types GitLab does not parse."""
+    allowed = {"/rules": {"GET", "POST", "HEAD"}, "/rules/1": {"PATCH", "DELETE"}, "/decisions": {"POST"}}
+    routes = {"/rules": paths(1)["pkg.list"][1], "/rules/1": paths(1, "999999")["pkg.update"][1],
+              "/decisions": paths(1)["pkg.decide"][1], "ctr /rules": paths(1)["ctr.list"][1],
+              "ctr /rules/1": paths(1, "999999", "999999")["ctr.update"][1], "ctr /decisions": paths(1)["ctr.decide"][1]}
+    for key, path in routes.items():
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "PROPFIND", "FOO"):
+            if method not in allowed[key.removeprefix("ctr ")]:
+                h.send(f"method {key}", method, path, {405})
+    for method in ("G ET", "GET\x00", ""):
+        h.send("bad method", method, paths(1)["pkg.list"][1], {400}, protocol=True)
+    for content_type in ("application/xml", "text/html", "image/png", "application/octet-stream",
+                         "multipart/form-data; boundary=x", "application/json-patch+json", "*/*", "application",
+                         "\u00e9".encode("latin-1").decode("latin-1")):
+        for endpoint in ("pkg.create", "ctr.update", "pkg.decide"):
+            method, path = paths(1, h.ids["pkg"], h.ids["ctr"])[endpoint]
+            token = "dev" if endpoint.endswith("decide") else "maint"
+            h.send(f"content-type {content_type}", method, path, {415}, token=token,
+                   body=json.dumps(valid_body(h, endpoint)).encode(), content_type=content_type)
+    # JSON with parameters or in other spellings of the JSON type is JSON.
+    for content_type in ("application/json; charset=utf-8", "APPLICATION/JSON", "application/json;charset=latin1"):
+        h.send(f"content-type {content_type}", *paths(1)["pkg.create"], {201},
+               body=json.dumps(valid_body(h, "pkg.create")).encode(), content_type=content_type)
+    # text/plain is a type GitLab knows but does not parse: the parameters are missing.
+    h.send("content-type text/plain", *paths(1)["pkg.create"], {400},
+           body=json.dumps(valid_body(h, "pkg.create")).encode(), content_type="text/plain")
+
+
+BATCHES = [batch_auth, batch_paths, batch_bodies, batch_patterns, batch_sizes, stalled_body_does_not_block,
+           batch_pagination, batch_methods]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def server(request, tmp_path):
+    backend = request.param
+    db = database_args(backend, tmp_path, "hostile")
+    admin(db, "project", "create", PROJECT)
+    admin(db, "project", "create", OTHER)
+    tokens = {}
+    for user, level in [("maint", "maintainer"), ("dev", "developer"), ("guest", "guest"),
+                        ("reporter", "reporter"), ("outsider", None), ("expired", "maintainer"), ("admin", None)]:
+        admin(db, "user", "create", user, *(["--admin"] if user == "admin" else []))
+        if level:
+            admin(db, "member", "add", PROJECT, user, level)
+        tokens[user] = admin(db, "token", "create", user)["token"]
+    tokens["deploy"] = admin(db, "deploy-token", "create", PROJECT)["token"]
+    tokens["other_deploy"] = admin(db, "deploy-token", "create", OTHER)["token"]
+    sql(db, tmp_path, "UPDATE tokens SET expires_at = 1 WHERE name = 'expired'")
+    log = tmp_path / "server.log"
+    with open(log, "wb") as output:
+        proc, url = start_server(db, free_port(), log=output, env={"RUST_LOG": "debug"})
+    try:
+        yield backend, proc, url, tokens, log
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_hostile_requests(server):
+    backend, proc, url, tokens, log = server
+    port = int(url.rsplit(":", 1)[1])
+    base = Hostile(url, port, proc, tokens, {})
+    created = [base.send("setup", *paths(1)[f"{kind}.create"], {201}, body=valid_body(base, f"{kind}.create"))
+               for kind in ("pkg", "ctr")]
+    assert not base.failures, base.failures
+    h = Hostile(url, port, proc, tokens, {"pkg": created[0].json()["id"], "ctr": created[1].json()["id"],
+                                           "project": created[0].json()["project_id"]})
+    started = time.monotonic()
+    for batch in BATCHES:
+        batch(h)
+        h.healthy(batch.__name__)
+    # Nothing the hostile requests did removed the rules they aimed at.
+    for kind in ("pkg", "ctr"):
+        listing = Connection(port).exchange(request_head("GET", paths(1)[f"{kind}.list"][1],
+                                                         [("PRIVATE-TOKEN", tokens["maint"])]))
+        assert h.ids[kind] in [rule["id"] for rule in listing.json()], f"{kind} rule {h.ids[kind]} lost"
+
+    fivexx = sum(n for status, n in h.statuses.items() if status and status >= 500)
+    statuses = dict(sorted(h.statuses.items(), key=lambda item: item[0] or 0))
+    summary = (f"hostile[{backend}]: {h.tried} requests, {fivexx} 5xx, statuses {statuses}, "
+               f"{time.monotonic() - started:.1f}s")
+    print(summary)
+    if os.environ.get("PKGPROTECT_TEST_OUTPUT"):
+        with open(os.path.join(os.environ["PKGPROTECT_TEST_OUTPUT"], "hostile.txt"), "a") as out:
+            out.write(summary + "\n")
+    assert h.tried > 3000
+    assert fivexx == 0, summary
+    (log.parent / "failures.txt").write_text("\n".join(h.failures))
+    assert not h.failures, f"{len(h.failures)} wrong answers:\n" + "\n".join(h.failures[:60])
+
+    # No token value, valid or hostile, reaches the debug log.
+    text = log.read_bytes()
+    assert b"pkgprotect server listening" in text, "the log was not captured"
+    leaked = [name for name, token in tokens.items() if token.encode() in text]
+    assert not leaked, f"tokens in the server log: {leaked}"
