@@ -101,7 +101,7 @@ pub fn wit_decision(decision: core::Decision) -> wit::Decision {
     wit::Decision {
         allowed: decision.allowed,
         blocking_rule_ids: decision.blocking_rule_ids,
-        reason: decision.reason.to_string(),
+        reason: String::from(&*decision.reason),
     }
 }
 

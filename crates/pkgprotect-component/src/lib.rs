@@ -13,3 +13,8 @@
 // WebAssembly linker; a native build of this crate (as `cargo test --workspace` makes) is empty.
 #[cfg(target_arch = "wasm32")]
 mod guest;
+
+// Unsafe by nature (a global allocator); confined to this module and justified there.
+#[cfg(target_arch = "wasm32")]
+#[allow(unsafe_code)]
+mod allocator;

@@ -1,5 +1,6 @@
 //! Native core vs the component through the host crate, same rules and requests:
-//! warm rule-set resource, fresh instance per call, one-shot decide, batch of 1,000.
+//! warm rule-set resource, fresh instance per call, one-shot decide, batch of 1,000 —
+//! and, for scale, wasmtime's floor: a string-in, string-out call into a trivial component.
 //!
 //! Run: `scripts/build-component.sh && cargo bench -p pkgprotect-host --bench component`
 
@@ -54,7 +55,14 @@ fn component(c: &mut Criterion) {
     group.bench_function("native", |b| b.iter(|| native.decide(black_box(&hit))));
     group.bench_function("component_warm_rule_set", |b| b.iter(|| warm.decide(black_box(&hit))));
     group.bench_function("component_fresh_instance_version", |b| b.iter(|| policy.version()));
+    let one_rule = &rules[..1];
+    let first = request("@acme/pkg-0");
+    assert!(!policy.decide(one_rule, &first).unwrap().allowed);
+    group.bench_function("component_fresh_instance_one_shot_1_rule", |b| {
+        b.iter(|| policy.decide(black_box(one_rule), black_box(&first)))
+    });
     group.bench_function("component_one_shot_decide", |b| b.iter(|| policy.decide(black_box(&rules), black_box(&hit))));
+    group.bench_function("wasmtime_floor_string_call", wasmtime_floor(policy.limits()));
     group.finish();
 
     let batch: Vec<DecisionRequest> = (0..1_000).map(|i| request(&format!("@acme/pkg-{}", i % 60))).collect();
@@ -62,6 +70,37 @@ fn component(c: &mut Criterion) {
     group.bench_function("native", |b| b.iter(|| native.decide_batch(black_box(&batch))));
     group.bench_function("component_warm_rule_set", |b| b.iter(|| warm.decide_batch(black_box(&batch))));
     group.finish();
+}
+
+/// A component whose one export returns its string argument, with a bump allocator and a
+/// post-return that resets it: what any call passing a name in and a string out costs in
+/// wasmtime on this machine, whatever the guest does.
+const ECHO_COMPONENT: &str = r#"(component
+  (core module $m
+    (memory (export "memory") 1)
+    (global $next (mut i32) (i32.const 1024))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $at i32)
+      (local.set $at (global.get $next))
+      (global.set $next (i32.add (global.get $next) (local.get 3)))
+      (local.get $at))
+    (func (export "echo") (param $ptr i32) (param $len i32) (result i32)
+      (i32.store (i32.const 8) (local.get $ptr))
+      (i32.store (i32.const 12) (local.get $len))
+      (i32.const 8))
+    (func (export "post") (param i32) (global.set $next (i32.const 1024))))
+  (core instance $i (instantiate $m))
+  (func (export "echo") (param "name" string) (result string)
+    (canon lift (core func $i "echo") (memory (core memory $i "memory"))
+      (realloc (core func $i "realloc")) (post-return (core func $i "post")))))"#;
+
+fn wasmtime_floor(limits: pkgprotect_host::Limits) -> impl FnMut(&mut criterion::Bencher<'_>) {
+    let engine = pkgprotect_host::engine(&limits).unwrap();
+    let component = wasmtime::component::Component::new(&engine, ECHO_COMPONENT).unwrap();
+    let mut store = pkgprotect_host::store(&engine, &limits);
+    let instance = wasmtime::component::Linker::new(&engine).instantiate(&mut store, &component).unwrap();
+    let echo = instance.get_typed_func::<(&str,), (String,)>(&mut store, "echo").unwrap();
+    move |b| b.iter(|| echo.call(&mut store, (black_box("@acme/pkg-24"),)).unwrap())
 }
 
 fn config() -> Criterion {

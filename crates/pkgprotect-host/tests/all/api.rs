@@ -97,3 +97,37 @@ fn one_policy_serves_many_threads() {
         .collect();
     handles.into_iter().for_each(|h| h.join().unwrap());
 }
+
+/// The guest's stack is 128 KiB (see the component's build.rs): input nested as deep as a
+/// client may send is refused as data, never a stack overflow.
+#[test]
+fn deeply_nested_params_are_refused_not_a_trap() {
+    let mut nested = serde_json::Value::Null;
+    for _ in 0..300 {
+        nested = serde_json::Value::Array(vec![nested]);
+    }
+    let params = json!({"package_name_pattern": nested, "package_type": "npm", "minimum_access_level_for_push": "owner"});
+    let context = ValidationContext { project_path: None, existing_rules: &[], previous: None };
+    let refused = super::policy().validate_params(RuleKind::Package, &params, &context).unwrap().unwrap_err();
+    assert_eq!(refused.http_status(), 400, "{refused:?}");
+}
+
+/// Rule sets larger than the guest's initial heap arena grow the memory and still decide
+/// as the core does.
+#[test]
+fn rule_sets_beyond_the_initial_arena_decide_as_the_core() {
+    let many: Vec<Rule> = (0..5_000)
+        .map(|i| {
+            serde_json::from_value(json!({"id": i + 1, "package_name_pattern": format!("@scope-{i}/pkg-*"),
+                "package_type": "npm", "minimum_access_level_for_push": "maintainer"}))
+            .unwrap()
+        })
+        .collect();
+    let native = RuleSet::new(many.clone()).unwrap();
+    let mut component = super::policy().rule_set(&many).unwrap();
+    let developer = Actor::User { access_level: AccessLevel::Developer };
+    for name in ["@scope-4999/pkg-a", "@scope-0/pkg-", "@scope-5000/pkg-a", "unscoped"] {
+        let request = request(name, PackageType::Npm, developer);
+        assert_eq!(component.decide(&request).unwrap(), native.decide(&request).unwrap(), "{name}");
+    }
+}
