@@ -63,8 +63,14 @@ impl CompiledRule {
 
 /// A byte trie over literal pattern parts. Literals are valid UTF-8 and so are names, so a
 /// byte match always lands on character boundaries.
+///
+/// Built node by node ([`Trie::add`]), then frozen ([`Trie::freeze`]) into a path-compressed
+/// form that walks use: literal sets are mostly unbranched chains, which a walk then matches
+/// as one run of bytes instead of a node hop and a child scan per byte.
 struct Trie {
-    nodes: Vec<Node>,
+    /// The trie while it is built; empty once frozen.
+    building: Vec<Node>,
+    frozen: Frozen,
     /// The root's children by first byte (`NONE` = no child): the hot first step of
     /// every walk, and of the infix walks that start at each position of a name.
     /// Empty until the first literal is added, so unused tries cost nothing.
@@ -76,6 +82,40 @@ struct Trie {
     bigrams: Vec<u64>,
 }
 
+/// The frozen trie: nodes where a walk may branch or report rules, the unbranched bytes
+/// between them as labels, everything in four flat arrays.
+#[derive(Default)]
+struct Frozen {
+    nodes: Vec<FrozenNode>,
+    labels: Vec<u8>,
+    edges: Vec<(u8, u32)>,
+    rules: Vec<u32>,
+}
+
+/// Ranges (start, end) into the arrays of [`Frozen`].
+#[derive(Default, Clone, Copy)]
+struct FrozenNode {
+    /// The bytes after the edge that leads here, all of which a walk must match to arrive.
+    label: (u32, u32),
+    /// Children by first byte: few, so a linear scan.
+    edges: (u32, u32),
+    /// Rules whose literal ends here: they match whenever a walk arrives.
+    reached: (u32, u32),
+    /// Rules whose literal is the whole name: they match when a walk ends here.
+    whole: (u32, u32),
+}
+
+fn span<T>(items: &[T], (start, end): (u32, u32)) -> &[T] {
+    items.get(start as usize..end as usize).unwrap_or_default()
+}
+
+/// Append `items` to `to`, returning their range.
+fn append<T: Copy>(to: &mut Vec<T>, items: &[T]) -> (u32, u32) {
+    let start = to.len() as u32;
+    to.extend_from_slice(items);
+    (start, to.len() as u32)
+}
+
 fn bigram_bit(first: u8, second: u8) -> (usize, u64) {
     let pair = usize::from(first) << 8 | usize::from(second);
     (pair >> 6, 1u64 << (pair & 63))
@@ -85,7 +125,13 @@ const NONE: u32 = u32::MAX;
 
 impl Default for Trie {
     fn default() -> Self {
-        Trie { nodes: Vec::new(), root: Vec::new(), shortest: usize::MAX, bigrams: Vec::new() }
+        Trie {
+            building: Vec::new(),
+            frozen: Frozen::default(),
+            root: Vec::new(),
+            shortest: usize::MAX,
+            bigrams: Vec::new(),
+        }
     }
 }
 
@@ -110,27 +156,21 @@ enum Ending {
 
 impl Trie {
     fn node_for(&mut self, bytes: impl Iterator<Item = u8>) -> usize {
-        if self.nodes.is_empty() {
-            self.nodes.push(Node::default());
-            self.root = vec![NONE; 256];
+        if self.building.is_empty() {
+            self.building.push(Node::default());
             self.bigrams = vec![0; 1024];
         }
         let mut at = 0usize;
         for byte in bytes {
-            let next_index = self.nodes.len();
-            let Some(node) = self.nodes.get_mut(at) else {
+            let next_index = self.building.len();
+            let Some(node) = self.building.get_mut(at) else {
                 return at;
             };
             at = match node.children.binary_search_by_key(&byte, |&(b, _)| b) {
                 Ok(found) => node.children.get(found).map_or(at, |&(_, child)| child as usize),
                 Err(insert_at) => {
                     node.children.insert(insert_at, (byte, next_index as u32));
-                    if at == 0
-                        && let Some(slot) = self.root.get_mut(usize::from(byte))
-                    {
-                        *slot = next_index as u32;
-                    }
-                    self.nodes.push(Node::default());
+                    self.building.push(Node::default());
                     next_index
                 }
             };
@@ -148,7 +188,7 @@ impl Trie {
                 *slot |= bit;
             }
         }
-        if let Some(node) = self.nodes.get_mut(at) {
+        if let Some(node) = self.building.get_mut(at) {
             match ending {
                 Ending::Reached => node.reached.push(rule),
                 Ending::Whole => node.whole.push(rule),
@@ -156,35 +196,92 @@ impl Trie {
         }
     }
 
+    /// Turn the built trie into the form walks use; called once every literal is added.
+    fn freeze(&mut self) {
+        let building = std::mem::take(&mut self.building);
+        let Some(root) = building.first() else {
+            return;
+        };
+        let mut frozen = Frozen::default();
+        frozen.nodes.push(FrozenNode {
+            reached: append(&mut frozen.rules, &root.reached),
+            whole: append(&mut frozen.rules, &root.whole),
+            ..FrozenNode::default()
+        });
+        // (frozen node, built node) whose edges are still to be laid out.
+        let mut pending = vec![(0usize, 0usize)];
+        while let Some((frozen_at, built_at)) = pending.pop() {
+            let children = building.get(built_at).map(|node| node.children.as_slice()).unwrap_or_default();
+            let edges_start = frozen.edges.len() as u32;
+            for &(byte, child) in children {
+                // Follow the unbranched chain below this edge into a label.
+                let label_start = frozen.labels.len() as u32;
+                let mut at = child as usize;
+                while let Some(node) = building.get(at)
+                    && node.reached.is_empty()
+                    && node.whole.is_empty()
+                    && let [(next_byte, next)] = node.children[..]
+                {
+                    frozen.labels.push(next_byte);
+                    at = next as usize;
+                }
+                let (reached, whole) =
+                    building.get(at).map(|node| (node.reached.as_slice(), node.whole.as_slice())).unwrap_or_default();
+                let index = frozen.nodes.len();
+                frozen.nodes.push(FrozenNode {
+                    label: (label_start, frozen.labels.len() as u32),
+                    edges: (0, 0),
+                    reached: append(&mut frozen.rules, reached),
+                    whole: append(&mut frozen.rules, whole),
+                });
+                frozen.edges.push((byte, index as u32));
+                pending.push((index, at));
+            }
+            if let Some(node) = frozen.nodes.get_mut(frozen_at) {
+                node.edges = (edges_start, frozen.edges.len() as u32);
+            }
+        }
+        self.root = vec![NONE; 256];
+        if let Some(root) = frozen.nodes.first() {
+            for &(byte, child) in span(&frozen.edges, root.edges) {
+                if let Some(slot) = self.root.get_mut(usize::from(byte)) {
+                    *slot = child;
+                }
+            }
+        }
+        self.frozen = frozen;
+    }
+
+    fn is_empty(&self) -> bool {
+        self.frozen.nodes.is_empty()
+    }
+
     /// Walk `bytes` from the root, reporting every rule whose literal the walk completes,
     /// and the whole-name rules of the node where `bytes` end.
     #[inline]
     fn walk(&self, mut bytes: impl Iterator<Item = u8>, hit: &mut impl FnMut(u32)) {
-        let Some(root) = self.nodes.first() else {
+        let frozen = &self.frozen;
+        let Some(root) = frozen.nodes.first() else {
             return;
         };
-        root.reached.iter().for_each(|&r| hit(r));
+        span(&frozen.rules, root.reached).iter().for_each(|&r| hit(r));
         let Some(first) = bytes.next() else {
-            root.whole.iter().for_each(|&r| hit(r));
+            span(&frozen.rules, root.whole).iter().for_each(|&r| hit(r));
             return;
         };
-        let child = self.root.get(usize::from(first)).copied().unwrap_or(NONE);
-        let Some(mut node) = self.nodes.get(child as usize) else {
-            return;
-        };
-        loop {
-            node.reached.iter().for_each(|&r| hit(r));
+        let mut at = self.root.get(usize::from(first)).copied().unwrap_or(NONE);
+        while let Some(node) = frozen.nodes.get(at as usize) {
+            for &expected in span(&frozen.labels, node.label) {
+                if bytes.next() != Some(expected) {
+                    return;
+                }
+            }
+            span(&frozen.rules, node.reached).iter().for_each(|&r| hit(r));
             let Some(byte) = bytes.next() else {
-                node.whole.iter().for_each(|&r| hit(r));
+                span(&frozen.rules, node.whole).iter().for_each(|&r| hit(r));
                 return;
             };
-            // Nodes below the root have few children: a linear scan beats a binary search.
-            let Some(next) =
-                node.children.iter().find(|&&(b, _)| b == byte).and_then(|&(_, child)| self.nodes.get(child as usize))
-            else {
-                return;
-            };
-            node = next;
+            at = span(&frozen.edges, node.edges).iter().find(|&&(b, _)| b == byte).map_or(NONE, |&(_, child)| child);
         }
     }
 }
@@ -266,12 +363,19 @@ impl Bucket {
         }
     }
 
+    /// Called once every rule is added.
+    fn freeze(&mut self) {
+        self.forward.freeze();
+        self.reverse.freeze();
+        self.infix.freeze();
+    }
+
     /// Every literal-shaped rule matching the prepared name (may repeat infix rules).
     fn literal_hits(&self, name: &str, hit: &mut impl FnMut(u32)) {
         let bytes = name.as_bytes();
         self.forward.walk(bytes.iter().copied(), hit);
         self.reverse.walk(bytes.iter().rev().copied(), hit);
-        if !self.infix.nodes.is_empty() && self.infix.shortest <= bytes.len() {
+        if !self.infix.is_empty() && self.infix.shortest <= bytes.len() {
             let use_bigrams = self.infix.shortest >= 2;
             for start in 0..=bytes.len() - self.infix.shortest {
                 let rest = bytes.get(start..).unwrap_or_default();
@@ -351,6 +455,9 @@ impl RuleSet {
         ids.sort_unstable();
         if let Some(pair) = ids.windows(2).find(|pair| pair.first() == pair.last()) {
             return Err(RuleSetError::DuplicateId { id: pair.first().copied().unwrap_or_default() });
+        }
+        for bucket in set.packages.iter_mut().chain([&mut set.pypi_users, &mut set.containers]) {
+            bucket.freeze();
         }
         Ok(set)
     }
