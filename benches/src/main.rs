@@ -1,8 +1,11 @@
 //! Side-by-side benchmarks of a push decision: GitLab's SQL in PostgreSQL, Cedar, regex,
 //! and pkgprotect, on the same generated rules and names, in one run.
 //!
-//! Run `benches/run.sh` (starts a throw-away PostgreSQL, writes BENCHMARKS.md). Directly:
+//! Run `benches/run.sh` (starts a throw-away PostgreSQL, builds the component and the JS
+//! bindings, writes BENCHMARKS.md). Directly:
 //! `PKGPROTECT_BENCH_POSTGRES_URL=postgres://… cargo run --release -p pkgprotect-benches -- BENCHMARKS.md`
+//! `compare --export-workloads FILE` writes the generated workloads (with pkgprotect's answers)
+//! as JSON for the JS bindings' timing script, whose results `PKGPROTECT_BENCH_JS=FILE` reads back.
 
 // A bench binary: a broken setup should stop the run loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
@@ -11,22 +14,37 @@ mod peers;
 mod report;
 mod workload;
 
-use report::{Report, Row};
+use report::{Report, Row, Stats};
 use std::time::Instant;
 use workload::Workload;
 
+const RULE_COUNTS: [usize; 5] = [1, 10, 50, 1_000, 10_000];
+
 fn main() {
-    let out = std::env::args().nth(1).unwrap_or_else(|| "BENCHMARKS.md".into());
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, path] = args.as_slice()
+        && flag == "--export-workloads"
+    {
+        export_workloads(path);
+        return;
+    }
+    let out = args.first().cloned().unwrap_or_else(|| "BENCHMARKS.md".into());
+    let js: Option<serde_json::Value> = std::env::var("PKGPROTECT_BENCH_JS")
+        .ok()
+        .map(|path| serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap());
+    let component_path = std::env::var("PKGPROTECT_BENCH_COMPONENT").unwrap_or_else(|_| "target/pkgprotect.wasm".into());
+    let policy = pkgprotect_host::Policy::load(&component_path).expect("build the component: scripts/build-component.sh");
     let quick = std::env::var_os("PKGPROTECT_BENCH_QUICK").is_some();
     let postgres_url = std::env::var("PKGPROTECT_BENCH_POSTGRES_URL").ok();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let mut report = Report::new(quick, postgres_url.is_some());
     let postgres = postgres_url.map(|url| runtime.block_on(peers::postgres::Postgres::connect(&url)));
 
-    for count in [1usize, 10, 50, 1_000, 10_000] {
+    for count in RULE_COUNTS {
         let work = Workload::generate(count);
         eprintln!("{count} rules: building engines");
         let native = peers::native::Native::new(&work);
+        let component = peers::component::Component::new(&policy, &work);
         let cedar = peers::cedar::Cedar::new(&work);
         let regexes = peers::regexes::Regexes::new(&work);
         let pg = postgres.as_ref();
@@ -36,6 +54,9 @@ fn main() {
         // Every engine must agree with pkgprotect on every name, or the comparison is void.
         for name in work.hits.iter().chain(&work.misses) {
             let expected = native.blocked(name);
+            let request = peers::native::request(name);
+            assert_eq!(component.warm(&request), expected, "component disagrees on {name}");
+            assert_eq!(component.one_shot(&request), expected, "component one-shot disagrees on {name}");
             assert_eq!(cedar.blocked(name), expected, "cedar disagrees on {name}");
             assert_eq!(regexes.loop_regex(name), expected, "regex disagrees on {name}");
             assert_eq!(regexes.loop_lite(name), expected, "regex-lite disagrees on {name}");
@@ -50,6 +71,24 @@ fn main() {
             // Requests are built before timing, as a registry holds one per incoming push.
             let requests: Vec<_> = names.iter().map(|name| peers::native::request(name)).collect();
             row.add("pkgprotect native", report::measure(n, |i| native.decide(&requests[i])));
+            row.add("component, warm rule set", report::measure(n, |i| component.warm(&requests[i])));
+            let batch: Vec<_> = (0..1_000).map(|i| requests[i % n].clone()).collect();
+            let expected = batch.iter().filter(|r| native.decide(r)).count();
+            row.add(
+                "component, decide-batch of 1,000 (per request)",
+                report::measure(1, |_| component.batch(&batch) == expected).per(batch.len()),
+            );
+            row.add(
+                "component, one-shot in a fresh instance",
+                report::measure_slow(n, |i| component.one_shot(&requests[i])),
+            );
+            if let Some(js) = &js {
+                for (mode, engine) in [("single", "JS bindings (Node), warm rule set"), ("batch", "JS bindings (Node), decideBatch of 1,000 (per request)")] {
+                    let stats = &js[count.to_string()][label][mode];
+                    let field = |name: &str| stats[name].as_f64().expect("JS results: run bindings/js/scripts/bench-workloads.js");
+                    row.add(engine, Stats { median_ns: field("median_ns"), p99_ns: field("p99_ns") });
+                }
+            }
             if let Some(pg) = pg {
                 row.add(
                     "PostgreSQL (GitLab's query)",
@@ -64,6 +103,7 @@ fn main() {
         }
         if count == 1_000 {
             report.compile.push(("pkgprotect native", time_it(|| drop(peers::native::Native::new(&work)))));
+            report.compile.push(("component rule-set (fresh instance)", time_it(|| drop(peers::component::Component::new(&policy, &work)))));
             report.compile.push(("Cedar", time_it(|| drop(peers::cedar::Cedar::new(&work)))));
             report.compile.push(("regex (each + RegexSet)", time_it(|| drop(peers::regexes::Regexes::new(&work)))));
             report.memory.push(("pkgprotect native", report::rss_growth(|| peers::native::Native::new(&work))));
@@ -94,6 +134,27 @@ fn main() {
     std::fs::write(&out, &text).unwrap();
     println!("{text}");
     eprintln!("wrote {out}");
+}
+
+/// The workloads as JSON (GitLab-shaped rules, names, and pkgprotect native's answers).
+fn export_workloads(path: &str) {
+    let works: Vec<serde_json::Value> = RULE_COUNTS
+        .iter()
+        .map(|&count| {
+            let work = Workload::generate(count);
+            let native = peers::native::Native::new(&work);
+            let answers = |names: &[String]| names.iter().map(|n| native.blocked(n)).collect::<Vec<_>>();
+            serde_json::json!({
+                "count": count,
+                "rules": work.core_rules(),
+                "hits": work.hits,
+                "misses": work.misses,
+                "expected_blocked": {"hit": answers(&work.hits), "miss": answers(&work.misses)},
+            })
+        })
+        .collect();
+    std::fs::write(path, serde_json::to_string(&works).unwrap()).unwrap();
+    eprintln!("wrote {path}");
 }
 
 fn time_it(f: impl Fn()) -> f64 {
