@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzz the core with cargo-fuzz (libFuzzer + AddressSanitizer), corpora seeded from the
+# Fuzz the core (and the component against it) with cargo-fuzz (libFuzzer + AddressSanitizer), corpora seeded from the
 # shared conformance vectors. Installs cargo-fuzz when missing; the machine's one stable
 # toolchain builds the fuzzers with RUSTC_BOOTSTRAP=1 (no nightly can be fetched here).
 #
@@ -10,7 +10,9 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 SECONDS_PER_TARGET=${SECONDS_PER_TARGET:-60}
 SHARED=${PKGPROTECT_SHARED:-$ROOT/../shared}
-TARGETS=("$@"); [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(matcher decide validate)
+TARGETS=("$@"); [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(matcher decide validate native_vs_component)
+# native_vs_component runs the component through the host crate (scripts/build-component.sh).
+export PKGPROTECT_COMPONENT=${PKGPROTECT_COMPONENT:-$ROOT/target/pkgprotect.wasm}
 
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version 0.13.2 --locked
 export RUSTC_BOOTSTRAP=1
@@ -38,6 +40,7 @@ for i, v in enumerate(vectors["decide"]):
                       f"{levels.get(rule.get('minimum_access_level_for_push'), 0)}{levels.get(rule.get('minimum_access_level_for_delete'), 0)}"
                       f"{rule.get('package_name_pattern', rule.get('repository_path_pattern', ''))}" for rule in v["rules"]]
     write("decide", i, "\n".join(lines))
+    write("native_vs_component", i, "\n".join(lines))
 PY
 
 cd fuzz

@@ -38,7 +38,7 @@ cargo build -q --locked -p pkgprotect-cli
 step "wasmtime CLI: the examples in examples/wasmtime-cli/README.md"
 examples/wasmtime-cli/check.sh
 
-step "fuzz: matcher and decide against the reference, validation totality (60 s each)"
+step "fuzz: matcher and decide against the reference, validation totality, native vs component (60 s each)"
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-60} scripts/fuzz.sh
 
 step "server: HTTP tests against a throw-away PostgreSQL (SQLite ran with cargo test)"

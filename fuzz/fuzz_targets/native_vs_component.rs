@@ -1,0 +1,43 @@
+//! The native core against the component through the host crate, on the same inputs
+//! (format: `common/decide_input.rs`): compiling the rules, every decision field, and
+//! GitLab's validation of each rule must be identical. Needs `target/pkgprotect.wasm`
+//! (`scripts/build-component.sh`), or `PKGPROTECT_COMPONENT=path`.
+#![no_main]
+
+#[path = "common/decide_input.rs"]
+mod decide_input;
+
+use libfuzzer_sys::fuzz_target;
+use pkgprotect::{RuleSet, ValidationContext};
+use pkgprotect_host::{HostError, Policy};
+use std::sync::OnceLock;
+
+fn policy() -> &'static Policy {
+    static POLICY: OnceLock<Policy> = OnceLock::new();
+    POLICY.get_or_init(|| {
+        let path = std::env::var("PKGPROTECT_COMPONENT").unwrap_or_else(|_| "../target/pkgprotect.wasm".into());
+        Policy::load(&path).unwrap_or_else(|e| panic!("{e} (build it: scripts/build-component.sh)"))
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((rules, request)) = decide_input::parse_case(data) else { return };
+    let context = ValidationContext { project_path: Some("group/project"), existing_rules: &[], previous: None };
+    for rule in &rules {
+        let native = pkgprotect::validate_rule(rule, &context);
+        let component = policy().validate_rule(rule, &context).expect("no host failure");
+        assert_eq!(component, native, "validate {rule:?}");
+    }
+    match (RuleSet::new(rules.clone()), policy().rule_set(&rules)) {
+        (Ok(native), Ok(mut component)) => {
+            let ours = native.decide(&request).map_err(|e| e.to_string());
+            let theirs = component.decide(&request).map_err(|e| match e {
+                HostError::CannotDecide(message) => message,
+                other => panic!("host failure {other} on {request:?}"),
+            });
+            assert_eq!(theirs, ours, "request {request:?} rules {rules:?}");
+        }
+        (Err(_), Err(HostError::RulesRefused(_))) => {}
+        (native, component) => panic!("compile disagrees: native {:?}, component {:?}", native.err(), component.err()),
+    }
+});
