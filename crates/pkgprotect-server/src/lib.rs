@@ -107,9 +107,45 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     tracing::info!(%local, engine = config.engine.name(), "pkgprotect server listening");
     println!("pkgprotect server listening on http://{local} (engine: {})", config.engine.name());
     let app = app(store.clone(), config.engine, config.static_dir);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    serve_http1(listener, app, shutdown_signal()).await;
     store.close().await;
     Ok(())
+}
+
+/// How long a client may take to send a request's headers. `axum::serve` gives hyper no
+/// timer, so without this a client that never finishes its headers holds a connection for
+/// ever (the per-request `TimeoutLayer` starts only once the headers are in).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serve `app` over HTTP/1.1 until `shutdown` resolves, then let open requests finish.
+async fn serve_http1(listener: tokio::net::TcpListener, app: Router, shutdown: impl Future<Output = ()>) {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let service = hyper_util::service::TowerToHyperService::new(app.clone());
+                    let connection = graceful.watch(http.serve_connection(hyper_util::rt::TokioIo::new(stream), service));
+                    tokio::spawn(async move {
+                        if let Err(error) = connection.await {
+                            tracing::debug!(%error, "connection closed with an error");
+                        }
+                    });
+                }
+                // Out of file descriptors and the like: wait rather than spin.
+                Err(error) => {
+                    tracing::warn!(%error, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 async fn shutdown_signal() {

@@ -579,6 +579,22 @@ def stalled_body_does_not_block(h):
         stalled.close()
 
 
+def unfinished_headers_are_cut_off(h):
+    """A client that never finishes its headers (slowloris) is disconnected after the server's
+    10 s header-read deadline, and others are served meanwhile."""
+    slow = socket.create_connection(("127.0.0.1", h.port), timeout=30)
+    try:
+        slow.sendall(b"GET /api/v4/user HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        started = time.monotonic()
+        h.send("beside unfinished headers", *paths(1)["pkg.list"], {200})
+        while slow.recv(4096):
+            pass  # hyper may answer 408 before closing; the point is that it closes
+        waited = time.monotonic() - started
+        assert 5 < waited < 20, f"connection with unfinished headers closed after {waited:.1f}s"
+    finally:
+        slow.close()
+
+
 def batch_pagination(h):
     """GitLab does not paginate these lists: page/per_page are ignored, whatever they hold."""
     values = ["0", "-1", "1", "2", "100", "101", "99999999999999999999", "abc", "", "1.5", "%00", "%", "%G1",
@@ -622,7 +638,7 @@ def batch_methods(h):
 
 
 BATCHES = [batch_auth, batch_paths, batch_bodies, batch_patterns, batch_sizes, stalled_body_does_not_block,
-           batch_pagination, batch_methods]
+           unfinished_headers_are_cut_off, batch_pagination, batch_methods]
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
