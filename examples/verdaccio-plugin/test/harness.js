@@ -49,15 +49,23 @@ function start(command, args, options) {
   };
 }
 
-/** Polls `ready()` every 100 ms until it is true, the process exits, or `seconds` pass. */
+/**
+ * Polls `ready()` every 100 ms until it is true; stops the process and throws when it exits
+ * first or `seconds` pass, so a failed start leaves nothing running.
+ */
 async function waitFor(what, proc, ready, seconds = 60) {
   const deadline = Date.now() + seconds * 1000;
+  let problem = `did not start within ${seconds} s`;
   while (Date.now() < deadline) {
-    if (proc.child.exitCode !== null) throw new Error(`${what} exited (${proc.child.exitCode}):\n${proc.output()}`);
+    if (proc.child.exitCode !== null) {
+      problem = `exited (${proc.child.exitCode})`;
+      break;
+    }
     if (await ready().catch(() => false)) return;
     await new Promise((done) => setTimeout(done, 100));
   }
-  throw new Error(`${what} did not start within ${seconds} s:\n${proc.output()}`);
+  await proc.stop();
+  throw new Error(`${what} ${problem}:\n${proc.output()}`);
 }
 
 /** `pkgprotect serve --demo` on a free port; `{ url, maintainerToken, stop }`. */
@@ -73,7 +81,10 @@ export async function startPkgprotect(dir) {
   );
   await waitFor("pkgprotect serve", proc, async () => /listening on/.test(proc.output()));
   const token = /^\s*maintainer:\s+(\S+)/m.exec(proc.output());
-  if (!token) throw new Error(`no maintainer token in the demo output:\n${proc.output()}`);
+  if (!token) {
+    await proc.stop();
+    throw new Error(`no maintainer token in the demo output:\n${proc.output()}`);
+  }
   return { url: `http://127.0.0.1:${port}`, project: "demo-group/demo-project", maintainerToken: token[1], ...proc };
 }
 
