@@ -53,25 +53,61 @@ def test_garbage_collected_rule_sets_are_freed_at_the_next_call(demo_rules):
     assert runtime._pending_drops == []
 
 
-def test_the_type_cache_changes_no_answer(demo_rules):
-    plain = _runtime.Runtime(_runtime.component_bytes(), cache_types=False)
-    cached = _runtime.runtime()
+def _answers(runtime, rules, requests):
+    """Batch and single decisions, lint and preview through `runtime`."""
     from pkgprotect import _convert
 
-    def answers(runtime):
-        with runtime.lock:
-            handle = runtime.call("compile", _convert.rules_to_wit(demo_rules))
-            requests = [_convert.request_to_wit(npm_push(name, actor)) for name in ("@demo/core", "x") for actor in ("guest", "owner", "deploy_token")]
-            batch = runtime.call("rule-set.decide-batch", handle, requests)
-            lint = runtime.call("rule-set.lint", handle)
-            preview = runtime.call("preview", "@demo/*", "npm", ["@demo/a", "b"])
-            runtime.drop(handle, runtime.generation)
-        return (
-            [_convert.decision_from_wit(d) for d in batch],
-            [_convert.finding_from_wit(f) for f in lint],
-            [_convert.match_from_wit(m) for m in preview],
-        )
+    wit_requests = [_convert.request_to_wit(r) for r in requests]
+    with runtime.lock:
+        handle = runtime.call("compile", _convert.rules_to_wit(rules))
+        batch = runtime.decide(handle, wit_requests, batch=True)
+        single = [runtime.decide(handle, [r], batch=False)[0] for r in wit_requests]
+        lint = runtime.call("rule-set.lint", handle)
+        preview = runtime.call("preview", "@demo/*", "npm", ["@demo/a", "b"])
+        runtime.drop(handle, runtime.generation)
+    return batch, single, [_convert.finding_from_wit(f) for f in lint], [_convert.match_from_wit(m) for m in preview]
 
-    assert answers(plain) == answers(cached)
+
+TRICKY_RULES = [
+    {"id": 1, "package_name_pattern": "@demo/*", "package_type": "npm", "minimum_access_level_for_push": "maintainer"},
+    {"id": 2, "package_name_pattern": "@demo/*", "package_type": "npm", "minimum_access_level_for_push": "owner"},
+    {"id": 3, "package_name_pattern": "straße*", "package_type": "generic", "minimum_access_level_for_delete": "owner"},
+    {"id": 4, "package_name_pattern": "x*\\", "package_type": "conan", "minimum_access_level_for_push": "admin"},
+    {"id": 5, "repository_path_pattern": "g/p/*", "minimum_access_level_for_push": "maintainer"},
+    {"id": 6, "package_name_pattern": "my_pkg*", "package_type": "pypi", "minimum_access_level_for_push": "owner"},
+]
+
+
+def _tricky_requests():
+    names = ["@demo/a", "@DEMO/b", "", " ", "STRASSE-1", "straße-1", "x-y", "My.Pkg-2", "my_pkg", "ünïcödé/😀", "a" * 300]
+    requests = []
+    for i, name in enumerate(names):
+        for package_type in ("npm", "generic", "conan", "pypi"):
+            for action in ("push", "delete"):
+                actor = list(pkgprotect.ACCESS_LEVELS)[i % 9] if (i + len(package_type)) % 4 else "deploy_token"
+                requests.append({"package_name": name, "package_type": package_type, "action": action, "actor": actor})
+        requests.append({"repository_path": "g/p/" + name, "action": "push", "actor": "developer"})
+    return requests
+
+
+def test_the_fast_crossing_and_the_type_cache_change_no_answer():
+    requests = _tricky_requests()
+    cached = _runtime.runtime()
+    assert cached.fast is not None, "the fast crossing should check out with the pinned wasmtime-py"
+    plain = _runtime.Runtime(_runtime.component_bytes(), cache_types=False, fast_path=False)
+    assert plain.fast is None
+    fast_answers, plain_answers = _answers(cached, TRICKY_RULES, requests), _answers(plain, TRICKY_RULES, requests)
+    assert fast_answers == plain_answers
+    batch, single = fast_answers[0], fast_answers[1]
+    assert batch == single
+    assert any(isinstance(a, str) for a in batch) and any(isinstance(a, pkgprotect.Decision) and not a.allowed for a in batch)
     assert type(plain.funcs["decide"]).__name__ == "Func"
     assert type(cached.funcs["decide"]).__name__ == "_FrozenFunc"
+
+
+def test_a_large_batch_answers_every_request_in_order():
+    requests = _tricky_requests()
+    with pkgprotect.RuleSet(TRICKY_RULES) as rules:
+        shown = [a if isinstance(a, pkgprotect.Decision) else ("refused", a.message) for a in rules.decide_batch(requests * 40)]
+    assert len(shown) == 40 * len(requests)
+    assert shown == shown[: len(requests)] * 40

@@ -96,12 +96,6 @@ def decide(rules: Iterable[RuleLike], request: Mapping) -> Decision:
         return rule_set.decide(request)
 
 
-def _decision(answer: Any) -> Decision:
-    if isinstance(answer, str):
-        raise DecisionError(answer)
-    return convert.decision_from_wit(answer)
-
-
 class RuleSet:
     """Rules compiled once inside the guest, deciding many requests.
 
@@ -157,8 +151,10 @@ class RuleSet:
         wit_request = convert.request_to_wit(request)
         rt = self._runtime
         with rt.lock:
-            answer = rt.call("rule-set.decide", self._compiled(), wit_request, items=1)
-        return _decision(answer)
+            (answer,) = rt.decide(self._compiled(), [wit_request], batch=False)
+        if isinstance(answer, str):
+            raise DecisionError(answer)
+        return answer
 
     def decide_batch(self, requests: Iterable[Mapping]) -> List[Union[Decision, DecisionError]]:
         """``decide`` for many requests in one call into the guest, each answered on its
@@ -168,8 +164,8 @@ class RuleSet:
         wit_requests = [convert.request_to_wit(r, f"request at position {i}") for i, r in enumerate(requests)]
         rt = self._runtime
         with rt.lock:
-            answers = rt.call("rule-set.decide-batch", self._compiled(), wit_requests, items=len(wit_requests))
-        return [DecisionError(a) if isinstance(a, str) else convert.decision_from_wit(a) for a in answers]
+            answers = rt.decide(self._compiled(), wit_requests, batch=True)
+        return [DecisionError(a) if isinstance(a, str) else a for a in answers]
 
     def lint(self) -> List[Finding]:
         """Advice: duplicate or subsumed rules, rules that restrict nothing, surprising characters."""
