@@ -21,23 +21,8 @@ from __future__ import annotations
 from typing import Any, Iterable, List, Mapping, Optional, Union
 
 from . import _convert as convert
-from ._model import (
-    ACCESS_LEVELS,
-    ACTIONS,
-    PACKAGE_TYPES,
-    RULE_KINDS,
-    ContainerRepositoryRule,
-    Decision,
-    DecisionError,
-    EngineError,
-    FieldError,
-    Finding,
-    InvalidRequestError,
-    InvalidRuleError,
-    Match,
-    PackageRule,
-    PkgprotectError,
-)
+from . import _model
+from ._model import *  # noqa: F401,F403 (the data model, errors and GitLab names are public)
 from ._runtime import runtime
 
 __version__ = "0.1.0"
@@ -202,26 +187,4 @@ class RuleSet:
         return f"<pkgprotect.RuleSet {state}>"
 
 
-__all__ = [
-    "ACCESS_LEVELS",
-    "ACTIONS",
-    "PACKAGE_TYPES",
-    "RULE_KINDS",
-    "ContainerRepositoryRule",
-    "Decision",
-    "DecisionError",
-    "EngineError",
-    "FieldError",
-    "Finding",
-    "InvalidRequestError",
-    "InvalidRuleError",
-    "Match",
-    "PackageRule",
-    "PkgprotectError",
-    "Rule",
-    "RuleSet",
-    "decide",
-    "preview",
-    "validate_rule",
-    "version",
-]
+__all__ = [*_model.__all__, "Rule", "RuleSet", "decide", "preview", "validate_rule", "version"]
