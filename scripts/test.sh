@@ -111,4 +111,11 @@ PKGPROTECT_TEST_OUTPUT="$OUT" npm --prefix bindings/js run --silent test:browser
 echo "screenshot: $OUT/browser-preview.png"
 # ---- end of JS bindings and browser preview ---------------------------------------------------
 
+# ---- the same component in non-Rust registries (bindings/node, bindings/python, examples) ----
+step "Node SDK over pkgprotect.wasm (jco), conformance, Verdaccio plugin with real npm"
+PKGPROTECT_BIN="$ROOT/target/debug/pkgprotect" scripts/test-node.sh
+
+step "Python SDK over pkgprotect.wasm (wasmtime-py), conformance, pypiserver with real twine"
+PKGPROTECT_BIN="$ROOT/target/debug/pkgprotect" scripts/test-python.sh
+
 printf '\nall tests passed in %ss\n' "$((SECONDS - started))"
