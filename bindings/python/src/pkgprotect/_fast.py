@@ -24,12 +24,12 @@ from wasmtime import WasmtimeError
 from wasmtime import _ffi as ffi
 from wasmtime._store import Storelike
 
+from . import _model
+
 VAL = ffi.wasmtime_component_val_t
 ENTRY = ffi.wasmtime_component_valrecord_entry_t
 VAL_P = ctypes.POINTER(VAL)
 
-K_BOOL = ffi.WASMTIME_COMPONENT_BOOL.value
-K_S64 = ffi.WASMTIME_COMPONENT_S64.value
 K_STRING = ffi.WASMTIME_COMPONENT_STRING.value
 K_LIST = ffi.WASMTIME_COMPONENT_LIST.value
 K_RECORD = ffi.WASMTIME_COMPONENT_RECORD.value
@@ -38,8 +38,8 @@ K_ENUM = ffi.WASMTIME_COMPONENT_ENUM.value
 K_RESULT = ffi.WASMTIME_COMPONENT_RESULT.value
 K_RESOURCE = ffi.WASMTIME_COMPONENT_RESOURCE.value
 
-ACCESS_LEVELS = ("no-access", "minimal-access", "guest", "planner", "reporter", "developer", "maintainer", "owner", "admin")
-PACKAGE_TYPES = ("cargo", "conan", "generic", "helm", "maven", "npm", "nuget", "pypi", "terraform-module")
+ACCESS_LEVELS = tuple(name.replace("_", "-") for name in _model.ACCESS_LEVELS)
+PACKAGE_TYPES = tuple(name.replace("_", "-") for name in _model.PACKAGE_TYPES)
 
 
 def byte_array(data: bytes) -> Any:
