@@ -2,7 +2,7 @@
 //! component, with arguments written in WAVE and answers read back from WAVE.
 
 use pkgprotect::{Action, Actor, DecisionRequest, Rule, RuleKind, Target};
-use pkgprotect_conformance::{DecideOutcome, Host, ValidateOutcome, parse_rules};
+use pkgprotect_conformance::{DecideOutcome, Host, ValidateOutcome, parse_request, parse_rules};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Command;
@@ -171,8 +171,7 @@ impl Host for WasmtimeCliHost {
     }
 
     fn decide(&mut self, rule_values: &[Value], request_value: &Value) -> Result<DecideOutcome, String> {
-        let request: DecisionRequest =
-            serde_json::from_value(request_value.clone()).map_err(|e| format!("bad request: {e}"))?;
+        let request = parse_request(request_value)?;
         let out = self.invoke(&format!("decide({}, {})", rules(&parse_rules(rule_values)?), self::request(&request)))?;
         if !out.starts_with("ok(") {
             return Err(out);

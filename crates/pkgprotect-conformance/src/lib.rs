@@ -17,7 +17,7 @@
 pub mod reference;
 
 use pkgprotect::{
-    DecisionRequest, ParamsMode, Rule, RuleKind, RuleSet, ValidationContext, glob_matches, parse_rule_params,
+    Decision, DecisionRequest, ParamsMode, Rule, RuleKind, RuleSet, ValidationContext, glob_matches, parse_rule_params,
     validate_rule,
 };
 use serde::{Deserialize, Serialize};
@@ -133,6 +133,12 @@ pub struct DecideOutcome {
     pub blocking_rule_ids: Vec<i64>,
 }
 
+impl From<Decision> for DecideOutcome {
+    fn from(decision: Decision) -> Self {
+        DecideOutcome { allowed: decision.allowed, blocking_rule_ids: decision.blocking_rule_ids }
+    }
+}
+
 /// Something a host could not do at all (as opposed to a wrong answer); counts as a failure.
 pub type HostError = String;
 
@@ -177,10 +183,8 @@ impl Host for NativeHost {
 
     fn decide(&mut self, rules: &[Value], request: &Value) -> Result<DecideOutcome, HostError> {
         let set = RuleSet::new(parse_rules(rules)?).map_err(|e| e.to_string())?;
-        let request: DecisionRequest =
-            serde_json::from_value(request.clone()).map_err(|e| format!("bad request: {e}"))?;
-        let decision = set.decide(&request).map_err(|e| e.to_string())?;
-        Ok(DecideOutcome { allowed: decision.allowed, blocking_rule_ids: decision.blocking_rule_ids })
+        let decision = set.decide(&parse_request(request)?).map_err(|e| e.to_string())?;
+        Ok(decision.into())
     }
 }
 
@@ -190,6 +194,11 @@ pub fn parse_rules(values: &[Value]) -> Result<Vec<Rule>, HostError> {
         .iter()
         .map(|value| serde_json::from_value::<Rule>(value.clone()).map_err(|e| format!("bad rule {value}: {e}")))
         .collect()
+}
+
+/// Parse a decision request as the vectors write it.
+pub fn parse_request(value: &Value) -> Result<DecisionRequest, HostError> {
+    serde_json::from_value(value.clone()).map_err(|e| format!("bad request: {e}"))
 }
 
 /// One vector the host got wrong.

@@ -1,8 +1,8 @@
 //! The component as a conformance [`Host`]: every vector through wasmtime and the guest.
 
 use crate::{HostError, Policy};
-use pkgprotect::{DecisionRequest, RuleKind, ValidationContext};
-use pkgprotect_conformance::{DecideOutcome, Host, ValidateOutcome, parse_rules};
+use pkgprotect::{RuleKind, ValidationContext};
+use pkgprotect_conformance::{DecideOutcome, Host, ValidateOutcome, parse_request, parse_rules};
 use serde_json::Value;
 
 /// Runs vectors through a [`Policy`]: matching via `preview`, validation via
@@ -35,11 +35,8 @@ impl Host for ComponentHost {
     }
 
     fn decide(&mut self, rules: &[Value], request: &Value) -> Result<DecideOutcome, String> {
-        let rules = parse_rules(rules)?;
-        let request: DecisionRequest =
-            serde_json::from_value(request.clone()).map_err(|e| format!("bad request: {e}"))?;
-        let mut set = self.policy.rule_set(&rules).map_err(|e: HostError| e.to_string())?;
-        let decision = set.decide(&request).map_err(|e| e.to_string())?;
-        Ok(DecideOutcome { allowed: decision.allowed, blocking_rule_ids: decision.blocking_rule_ids })
+        let request = parse_request(request)?;
+        let mut set = self.policy.rule_set(&parse_rules(rules)?).map_err(|e: HostError| e.to_string())?;
+        Ok(set.decide(&request).map_err(|e| e.to_string())?.into())
     }
 }
