@@ -3,35 +3,7 @@
 use super::bindings::exports::pkgprotect::policy::types as wit;
 use pkgprotect as core;
 
-macro_rules! same_enum {
-    ($to_core:ident, $to_wit:ident, $wit:ty, $core:ty, [$($variant:ident),* $(,)?]) => {
-        #[allow(dead_code)]
-        pub fn $to_core(value: $wit) -> $core {
-            match value { $(<$wit>::$variant => <$core>::$variant),* }
-        }
-        #[allow(dead_code)]
-        pub fn $to_wit(value: $core) -> $wit {
-            match value { $(<$core>::$variant => <$wit>::$variant),* }
-        }
-    };
-}
-
-same_enum!(
-    core_level,
-    wit_level,
-    wit::AccessLevel,
-    core::AccessLevel,
-    [NoAccess, MinimalAccess, Guest, Planner, Reporter, Developer, Maintainer, Owner, Admin]
-);
-same_enum!(
-    core_package_type,
-    wit_package_type,
-    wit::PackageType,
-    core::PackageType,
-    [Cargo, Conan, Generic, Helm, Maven, Npm, Nuget, Pypi, TerraformModule]
-);
-same_enum!(core_action, wit_action, wit::Action, core::Action, [Push, Delete]);
-same_enum!(core_kind, wit_kind, wit::RuleKind, core::RuleKind, [Package, ContainerRepository]);
+include!("same_enums.rs");
 
 pub fn core_rule(rule: wit::Rule) -> core::Rule {
     match rule {
