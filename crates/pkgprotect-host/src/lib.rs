@@ -170,6 +170,10 @@ fn arm(store: &mut Store<HostState>, limits: &Limits) {
     store.epoch_deadline_trap();
 }
 
+fn instantiate_error(error: wasmtime::Error) -> HostError {
+    HostError::Instantiate(format!("{error:#}"))
+}
+
 /// A trap, told apart: deadline, memory, or anything else.
 pub fn trap_error(error: wasmtime::Error, limits: &Limits) -> HostError {
     match error.downcast_ref::<wasmtime::Trap>() {
@@ -191,7 +195,6 @@ impl Policy {
         let engine = engine(&limits)?;
         let component = Component::new(&engine, bytes).map_err(|e| HostError::Compile(format!("{e:#}")))?;
         let linker: Linker<HostState> = Linker::new(&engine);
-        let instantiate_error = |e: wasmtime::Error| HostError::Instantiate(format!("{e:#}"));
         let pre = linker.instantiate_pre(&component).map_err(instantiate_error)?;
         let api = api::GuestIndices::new(&pre).map_err(instantiate_error)?;
         let rule_sets = engine_iface::GuestIndices::new(&pre).map_err(instantiate_error)?;
@@ -209,8 +212,8 @@ impl Policy {
         load: impl FnOnce(&Inner, &mut Store<HostState>, &wasmtime::component::Instance) -> wasmtime::Result<G>,
     ) -> Result<(Store<HostState>, G), HostError> {
         let mut store = store(&self.inner.engine, &self.inner.limits);
-        let instance = self.inner.pre.instantiate(&mut store).map_err(|e| HostError::Instantiate(format!("{e:#}")))?;
-        let exports = load(&self.inner, &mut store, &instance).map_err(|e| HostError::Instantiate(format!("{e:#}")))?;
+        let instance = self.inner.pre.instantiate(&mut store).map_err(instantiate_error)?;
+        let exports = load(&self.inner, &mut store, &instance).map_err(instantiate_error)?;
         Ok((store, exports))
     }
 
