@@ -36,7 +36,10 @@ pg_start() {
 
 pg_stop() {
     [ -n "${PG_DIR:-}" ] || return 0
-    "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+    # PG_BIN is set only once the server started; a failed initdb leaves just the directory.
+    if [ -n "${PG_BIN:-}" ]; then
+        "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+    fi
     rm -rf "$PG_DIR"
     PG_DIR=""
 }
