@@ -47,10 +47,19 @@ cd fuzz
 for target in "${TARGETS[@]}"; do
     echo "==> fuzz $target for ${SECONDS_PER_TARGET}s"
     mkdir -p "artifacts/$target"
+    log="artifacts/$target/last-run.log"
+    status=0
     cargo fuzz run -O "$target" "corpus/$target" -- -max_total_time="$SECONDS_PER_TARGET" -max_len=512 \
-        -print_final_stats=1 2>&1 | grep -E "^(#[0-9]+ +DONE|Done|stat::number_of_executed_units|SUMMARY|==[0-9]+==ERROR|thread .* panicked|artifact_prefix|Test unit written)" || true
+        -print_final_stats=1 >"$log" 2>&1 || status=$?
+    grep -E "^(#[0-9]+ +DONE|Done|stat::number_of_executed_units|SUMMARY|==[0-9]+==ERROR|thread .* panicked|artifact_prefix|Test unit written)" "$log" || true
     if ls "artifacts/$target"/crash-* "artifacts/$target"/leak-* >/dev/null 2>&1; then
         echo "fuzz target $target found a failure: fuzz/artifacts/$target (reproduce: cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run $target <file>)" >&2
+        exit 1
+    fi
+    # A build failure (or any other early exit) leaves no artifact: it must not pass as a run.
+    if [ "$status" -ne 0 ]; then
+        tail -n 30 "$log" >&2
+        echo "fuzz target $target did not run to its time limit (exit $status); log: fuzz/$log" >&2
         exit 1
     fi
 done
