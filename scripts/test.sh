@@ -13,17 +13,32 @@ VECTORS="$PKGPROTECT_SHARED/conformance/gitlab-vectors.json"
 OUT="$ROOT/test-output"
 mkdir -p "$OUT"
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step's wall time is printed when the next starts, and all of them at the end.
+STEP_NAME=""; STEP_START=$SECONDS; STEP_TIMES=()
+step_done() {
+    [ -n "$STEP_NAME" ] || return 0
+    local took=$((SECONDS - STEP_START))
+    STEP_TIMES+=("$(printf '%5ss  %s' "$took" "$STEP_NAME")")
+    printf '    (%ss)\n' "$took"
+}
+step() { step_done; STEP_NAME=$*; STEP_START=$SECONDS; printf '\n==> %s\n' "$*"; }
 started=$SECONDS
 
 [ -f "$VECTORS" ] || { echo "error: conformance vectors not found at $VECTORS (set PKGPROTECT_SHARED)" >&2; exit 1; }
 command -v cargo >/dev/null || { echo "error: cargo is not installed (https://rustup.rs)" >&2; exit 1; }
 
+# Build everything the later steps run before any of them starts timing or waiting, so that a
+# fresh clone spends its compile time here and every wait below bounds a start-up, not a build.
+step "build: the component, the CLI (debug for tests, release for the demo), the JS bindings toolchain"
+scripts/build-component.sh
+cargo build -q --locked -p pkgprotect-cli
+cargo build -q --release --locked -p pkgprotect-cli
+scripts/build-preview.sh --install
+
 step "lint: cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "component: build target/pkgprotect.wasm (no imports, ≤150 KB), lint the guest for wasm32"
-scripts/build-component.sh
+step "component: lint the guest for wasm32"
 cargo clippy --locked -p pkgprotect-component --target wasm32-unknown-unknown -- -D warnings
 
 step "cargo test (unit, integration, proptest, doc tests)"
@@ -64,7 +79,8 @@ DEMO_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)
 PKGPROTECT_DATA=$DEMO_DATA PORT=$DEMO_PORT scripts/demo.sh > "$OUT/serve-demo.txt" 2>&1 &
 DEMO_PID=$!
 trap 'kill $DEMO_PID 2>/dev/null || true; pg_stop' EXIT
-for _ in $(seq 600); do grep -q "listening on" "$OUT/serve-demo.txt" && break; sleep 1; done
+# Everything demo.sh builds was built in the first step: this waits for start-up only.
+for _ in $(seq 120); do grep -q "listening on" "$OUT/serve-demo.txt" && break; sleep 1; done
 grep -q "listening on" "$OUT/serve-demo.txt" || { cat "$OUT/serve-demo.txt"; exit 1; }
 # Run every curl line the demo printed, as a newcomer would.
 python3 - "$OUT/serve-demo.txt" <<'PY'
@@ -118,4 +134,6 @@ PKGPROTECT_BIN="$ROOT/target/debug/pkgprotect" scripts/test-node.sh
 step "Python SDK over pkgprotect.wasm (wasmtime-py), conformance, pypiserver with real twine"
 PKGPROTECT_BIN="$ROOT/target/debug/pkgprotect" scripts/test-python.sh
 
+step_done
+printf '\nstep times:\n'; printf '%s\n' "${STEP_TIMES[@]}"
 printf '\nall tests passed in %ss\n' "$((SECONDS - started))"
