@@ -6,15 +6,23 @@
 use pkgprotect::text::lower_char;
 use pkgprotect::{AccessLevel, Actor, DecisionRequest, PackageType, Rule, Target};
 
-/// `Gitlab::SQL::Glob.to_like`, then PostgreSQL's per-code-point `lower()`.
+/// `Gitlab::SQL::Glob.to_like`, then PostgreSQL's per-code-point `lower()` through the core's
+/// case table: fuzzing feeds any code point, and only PostgreSQL itself is an independent
+/// answer for those (pkgprotect-server's `case_oracle` test).
 pub fn to_like(pattern: &str) -> Vec<char> {
+    to_like_with(pattern, lower_char)
+}
+
+/// [`to_like`] with another per-code-point lowering, for oracles that must not share the
+/// core's case table with the matcher they check.
+pub fn to_like_with(pattern: &str, lower: impl Fn(char) -> char) -> Vec<char> {
     let mut out = Vec::new();
     for c in pattern.chars() {
         match c {
             '%' => out.extend(['\\', '%']),
             '_' => out.extend(['\\', '_']),
             '*' => out.push('%'),
-            c => out.push(lower_char(c)),
+            c => out.push(lower(c)),
         }
     }
     out
@@ -91,11 +99,16 @@ fn match_text(mut t: &[char], mut p: &[char]) -> Result<Like, EscapeError> {
 
 /// GitLab's answer: blank names never match, otherwise `name ILIKE to_like(pattern)`.
 pub fn gitlab_matches(pattern: &str, name: &str) -> Result<bool, EscapeError> {
+    gitlab_matches_with(pattern, name, lower_char)
+}
+
+/// [`gitlab_matches`] with another per-code-point lowering (see [`to_like_with`]).
+pub fn gitlab_matches_with(pattern: &str, name: &str, lower: impl Fn(char) -> char) -> Result<bool, EscapeError> {
     if name.chars().all(char::is_whitespace) {
         return Ok(false);
     }
-    let lowered: Vec<char> = name.chars().map(lower_char).collect();
-    match_text(&lowered, &to_like(pattern)).map(|r| r == Like::True)
+    let lowered: Vec<char> = name.chars().map(&lower).collect();
+    match_text(&lowered, &to_like_with(pattern, lower)).map(|r| r == Like::True)
 }
 
 /// Plain set semantics of LIKE by exhaustive backtracking (no lone trailing escape).
