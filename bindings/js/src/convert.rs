@@ -134,14 +134,18 @@ pub fn rule_set_error(rules: &[Rule], error: &RuleSetError) -> FieldError {
     FieldError::new(field, error.to_string())
 }
 
-/// A decision GitLab could not make: the pattern of the rule it tripped over is at fault.
+/// A decision that could not be made, always thrown or answered as refused. For a
+/// matching error the pattern of the rule it tripped over is at fault; for anything else
+/// (an inconsistent rule set, variants the core adds later) the rules as a whole.
 pub fn decide_error(rule_set: &RuleSet, error: &DecideError) -> FieldError {
-    let DecideError::Match { rule_id, .. } = error;
-    let field = rule_set
-        .rules()
-        .enumerate()
-        .find(|(_, rule)| rule.id() == Some(*rule_id))
-        .map_or_else(|| "rules".to_owned(), |(index, rule)| format!("rules[{index}].{}", rule.pattern_field()));
+    let field = match error {
+        DecideError::Match { rule_id, .. } => rule_set
+            .rules()
+            .enumerate()
+            .find(|(_, rule)| rule.id() == Some(*rule_id))
+            .map_or_else(|| "rules".to_owned(), |(index, rule)| format!("rules[{index}].{}", rule.pattern_field())),
+        _ => "rules".to_owned(),
+    };
     FieldError::new(field, error.to_string())
 }
 
@@ -203,5 +207,10 @@ mod tests {
         let field_error = decide_error(&set, &err);
         assert_eq!(field_error.field, "rules[1].repository_path_pattern");
         assert!(field_error.message.contains("rule 9"), "{}", field_error.message);
+
+        let internal = DecideError::Internal { invariant: pkgprotect::Invariant::BadSpan };
+        let field_error = decide_error(&set, &internal);
+        assert_eq!(field_error.field, "rules");
+        assert!(field_error.message.contains("refused"), "{}", field_error.message);
     }
 }

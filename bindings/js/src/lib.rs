@@ -325,8 +325,9 @@ enum BatchDecision {
 
 #[wasm_bindgen(js_class = RuleSet)]
 impl JsRuleSet {
-    /// May this actor do this? Throws when GitLab's own query would fail (a lone trailing
-    /// `\` in a pattern reached by the name); such a request must be treated as refused.
+    /// May this actor do this? Throws when no answer can be given: GitLab's own query would
+    /// fail (a lone trailing `\` in a pattern reached by the name), or the compiled rules are
+    /// inconsistent (a bug). Such a request must be treated as refused.
     #[wasm_bindgen(unchecked_return_type = "Decision")]
     pub fn decide(
         &self,

@@ -50,7 +50,7 @@ pub use model::{
 pub use params::{ParamsMode, parse_rule_params};
 pub use preview::{PreviewMatch, preview};
 pub use preview_pattern::PreviewPattern;
-pub use ruleset::{DecideError, RuleSet, RuleSetError};
+pub use ruleset::{DecideError, Invariant, RuleSet, RuleSetError};
 pub use validate::{Field, Rejection, RejectionStatus, ValidationContext, ValidationError, validate_rule};
 
 /// The crate version, as hosts report it.

@@ -28,10 +28,12 @@ pub enum RuleSetError {
     PatternTooLong { id: i64, field: Field, chars: usize },
 }
 
-/// A decision could not be made; GitLab's request fails in the same case, so the caller
-/// must treat the request as refused.
+/// A decision could not be made. The caller must treat the request as refused, whatever
+/// the variant: on doubt, the engine refuses rather than allows.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecideError {
+    /// GitLab's request fails in the same case (a lone trailing `\` the name reaches).
     #[error("rule {rule_id} cannot be evaluated against `{name}`: {source}")]
     Match {
         rule_id: i64,
@@ -39,6 +41,32 @@ pub enum DecideError {
         #[source]
         source: MatchError,
     },
+    /// The compiled rule set contradicts itself: a bug in pkgprotect, never in the input.
+    /// Answering from a broken index could let a protected request through, so none is given.
+    #[error("the rule set is inconsistent ({invariant}); the request is refused")]
+    Internal { invariant: Invariant },
+}
+
+/// Which property of a compiled [`RuleSet`] a decision found broken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum Invariant {
+    #[error("no rule bucket for the package type")]
+    MissingBucket,
+    #[error("an index names a rule position the set does not hold")]
+    UnknownRulePosition,
+    #[error("a trie range lies outside its array")]
+    BadSpan,
+    #[error("a trie edge leads to a node that does not exist")]
+    BadTrieNode,
+    #[error("the infix start filter does not cover every byte pair")]
+    BadBigramFilter,
+    #[error("rules matched but none were left to report")]
+    NoBlockingRule,
+    #[error("a blocking rule has no reason for this action and actor")]
+    MissingReason,
+    #[error("a PyPI rule has no normalized pattern for the user path")]
+    MissingPypiPattern,
 }
 
 struct CompiledRule {
@@ -105,8 +133,11 @@ struct FrozenNode {
     whole: (u32, u32),
 }
 
-fn span<T>(items: &[T], (start, end): (u32, u32)) -> &[T] {
-    items.get(start as usize..end as usize).unwrap_or_default()
+/// The items a range names. A range outside `items` is a broken trie: the walk refuses
+/// rather than treating it as empty, which would make the rules behind it vanish.
+#[inline]
+fn span<T>(items: &[T], (start, end): (u32, u32)) -> Result<&[T], Invariant> {
+    items.get(start as usize..end as usize).ok_or(Invariant::BadSpan)
 }
 
 /// Append `items` to `to`, returning their range.
@@ -164,6 +195,9 @@ impl Trie {
         for byte in bytes {
             let next_index = self.building.len();
             let Some(node) = self.building.get_mut(at) else {
+                // `at` is the root or a child this loop pushed; a miss here would drop the
+                // literal, which a decision could not notice (fuzzing runs with this on).
+                debug_assert!(at < next_index, "trie build: node {at} of {next_index} is missing");
                 return at;
             };
             at = match node.children.binary_search_by_key(&byte, |&(b, _)| b) {
@@ -188,7 +222,9 @@ impl Trie {
                 *slot |= bit;
             }
         }
-        if let Some(node) = self.building.get_mut(at) {
+        let node = self.building.get_mut(at);
+        debug_assert!(node.is_some(), "trie build: literal of rule position {rule} ends at missing node {at}");
+        if let Some(node) = node {
             match ending {
                 Ending::Reached => node.reached.push(rule),
                 Ending::Whole => node.whole.push(rule),
@@ -241,13 +277,18 @@ impl Trie {
                 node.edges = (edges_start, frozen.edges.len() as u32);
             }
         }
-        self.root = vec![NONE; 256];
-        if let Some(root) = frozen.nodes.first() {
-            for &(byte, child) in span(&frozen.edges, root.edges) {
-                if let Some(slot) = self.root.get_mut(usize::from(byte)) {
+        // Without a root table a walk of this non-empty trie refuses, so a failure here
+        // surfaces at decision time instead of hiding the root's children.
+        let root_edges = frozen.nodes.first().map(|root| span(&frozen.edges, root.edges));
+        debug_assert!(matches!(root_edges, Some(Ok(_))), "trie build: the root's edges are out of range");
+        if let Some(Ok(edges)) = root_edges {
+            let mut table = vec![NONE; 256];
+            for &(byte, child) in edges {
+                if let Some(slot) = table.get_mut(usize::from(byte)) {
                     *slot = child;
                 }
             }
+            self.root = table;
         }
         self.frozen = frozen;
     }
@@ -257,32 +298,35 @@ impl Trie {
     }
 
     /// Walk `bytes` from the root, reporting every rule whose literal the walk completes,
-    /// and the whole-name rules of the node where `bytes` end.
+    /// and the whole-name rules of the node where `bytes` end. `Err` when the trie is
+    /// broken: the rules already reported are then not all there are.
     #[inline]
-    fn walk(&self, mut bytes: impl Iterator<Item = u8>, hit: &mut impl FnMut(u32)) {
+    fn walk(&self, mut bytes: impl Iterator<Item = u8>, hit: &mut impl FnMut(u32)) -> Result<(), Invariant> {
         let frozen = &self.frozen;
         let Some(root) = frozen.nodes.first() else {
-            return;
+            return Ok(());
         };
-        span(&frozen.rules, root.reached).iter().for_each(|&r| hit(r));
+        span(&frozen.rules, root.reached)?.iter().for_each(|&r| hit(r));
         let Some(first) = bytes.next() else {
-            span(&frozen.rules, root.whole).iter().for_each(|&r| hit(r));
-            return;
+            span(&frozen.rules, root.whole)?.iter().for_each(|&r| hit(r));
+            return Ok(());
         };
-        let mut at = self.root.get(usize::from(first)).copied().unwrap_or(NONE);
-        while let Some(node) = frozen.nodes.get(at as usize) {
-            for &expected in span(&frozen.labels, node.label) {
+        let mut at = *self.root.get(usize::from(first)).ok_or(Invariant::BadTrieNode)?;
+        while at != NONE {
+            let node = frozen.nodes.get(at as usize).ok_or(Invariant::BadTrieNode)?;
+            for &expected in span(&frozen.labels, node.label)? {
                 if bytes.next() != Some(expected) {
-                    return;
+                    return Ok(());
                 }
             }
-            span(&frozen.rules, node.reached).iter().for_each(|&r| hit(r));
+            span(&frozen.rules, node.reached)?.iter().for_each(|&r| hit(r));
             let Some(byte) = bytes.next() else {
-                span(&frozen.rules, node.whole).iter().for_each(|&r| hit(r));
-                return;
+                span(&frozen.rules, node.whole)?.iter().for_each(|&r| hit(r));
+                return Ok(());
             };
-            at = span(&frozen.edges, node.edges).iter().find(|&&(b, _)| b == byte).map_or(NONE, |&(_, child)| child);
+            at = span(&frozen.edges, node.edges)?.iter().find(|&&(b, _)| b == byte).map_or(NONE, |&(_, child)| child);
         }
+        Ok(())
     }
 }
 
@@ -371,23 +415,32 @@ impl Bucket {
     }
 
     /// Every literal-shaped rule matching the prepared name (may repeat infix rules).
-    fn literal_hits(&self, name: &str, hit: &mut impl FnMut(u32)) {
+    fn literal_hits(&self, name: &str, hit: &mut impl FnMut(u32)) -> Result<(), Invariant> {
         let bytes = name.as_bytes();
-        self.forward.walk(bytes.iter().copied(), hit);
-        self.reverse.walk(bytes.iter().rev().copied(), hit);
-        if !self.infix.is_empty() && self.infix.shortest <= bytes.len() {
-            let use_bigrams = self.infix.shortest >= 2;
-            for start in 0..=bytes.len() - self.infix.shortest {
-                let rest = bytes.get(start..).unwrap_or_default();
-                if use_bigrams && let [first, second, ..] = *rest {
-                    let (word, bit) = bigram_bit(first, second);
-                    if self.infix.bigrams.get(word).is_none_or(|w| w & bit == 0) {
-                        continue;
-                    }
-                }
-                self.infix.walk(rest.iter().copied(), hit);
-            }
+        self.forward.walk(bytes.iter().copied(), hit)?;
+        self.reverse.walk(bytes.iter().rev().copied(), hit)?;
+        if self.infix.is_empty() {
+            return Ok(());
         }
+        let use_bigrams = self.infix.shortest >= 2;
+        // Every suffix of the name long enough to hold the shortest literal, longest first.
+        let mut rest = bytes;
+        while rest.len() >= self.infix.shortest {
+            let may_start = match *rest {
+                [first, second, ..] if use_bigrams => {
+                    let (word, bit) = bigram_bit(first, second);
+                    // A filter word missing would skip starts that hold a literal.
+                    self.infix.bigrams.get(word).ok_or(Invariant::BadBigramFilter)? & bit != 0
+                }
+                _ => true,
+            };
+            if may_start {
+                self.infix.walk(rest.iter().copied(), hit)?;
+            }
+            let [_, tail @ ..] = rest else { break };
+            rest = tail;
+        }
+        Ok(())
     }
 }
 
@@ -397,15 +450,31 @@ impl Bucket {
 /// It is immutable and `Send + Sync`: share it between threads behind an `Arc`.
 pub struct RuleSet {
     rules: Vec<CompiledRule>,
-    packages: [Bucket; PackageType::ALL.len()],
+    /// One bucket per [`PackageType::ALL`] entry. A slice rather than an array so that fault
+    /// injection can take buckets away; a decision for a type without one refuses.
+    packages: Box<[Bucket]>,
     pypi_users: Bucket,
     containers: Bucket,
-    allowed_reasons: [Arc<str>; 3],
+    allowed_reasons: AllowedReasons,
+    /// The invariants [`RuleSet::inject_fault`] broke on purpose: refusing for these is the
+    /// expected outcome, not a bug for the debug assertions to report.
+    #[cfg(any(test, feature = "fault-injection"))]
+    injected: Vec<Invariant>,
 }
 
-const ADMIN: usize = 0;
-const BLANK_NAME: usize = 1;
-const NOT_BLOCKED: usize = 2;
+/// The reasons of allowed decisions, shared by every decision that gives them.
+struct AllowedReasons {
+    admin: Arc<str>,
+    blank_name: Arc<str>,
+    not_blocked: Arc<str>,
+}
+
+#[derive(Clone, Copy)]
+enum Allowed {
+    Admin,
+    BlankName,
+    NotBlocked,
+}
 
 impl fmt::Debug for RuleSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -420,14 +489,16 @@ impl RuleSet {
     pub fn new(rules: impl IntoIterator<Item = Rule>) -> Result<Self, RuleSetError> {
         let mut set = RuleSet {
             rules: Vec::new(),
-            packages: Default::default(),
+            packages: PackageType::ALL.iter().map(|_| Bucket::default()).collect(),
             pypi_users: Bucket::default(),
             containers: Bucket::default(),
-            allowed_reasons: [
-                Arc::from("administrators are never blocked by protection rules"),
-                Arc::from("a blank name matches no protection rule"),
-                Arc::from("no protection rule blocks this request"),
-            ],
+            allowed_reasons: AllowedReasons {
+                admin: Arc::from("administrators are never blocked by protection rules"),
+                blank_name: Arc::from("a blank name matches no protection rule"),
+                not_blocked: Arc::from("no protection rule blocks this request"),
+            },
+            #[cfg(any(test, feature = "fault-injection"))]
+            injected: Vec::new(),
         };
         let mut ids = Vec::new();
         for (index, rule) in rules.into_iter().enumerate() {
@@ -438,6 +509,8 @@ impl RuleSet {
             let mut pypi_glob = None;
             match rule.package_type() {
                 Some(package_type) => {
+                    // Without its bucket the rule is lost here, but every decision for its
+                    // package type then refuses (`Invariant::MissingBucket`).
                     if let Some(bucket) = set.packages.get_mut(package_type.index()) {
                         bucket.add(&glob, position);
                     }
@@ -483,14 +556,17 @@ impl RuleSet {
     }
 
     /// GitLab's answer to `request`, with every rule that blocks it.
+    ///
+    /// Every `Err` means *refused*: [`DecideError::Match`] where GitLab's own query fails,
+    /// [`DecideError::Internal`] where this set's compiled index is found inconsistent.
     pub fn decide(&self, request: &DecisionRequest) -> Result<Decision, DecideError> {
         let (actor, action) = (request.actor, request.action);
         if actor == (Actor::User { access_level: AccessLevel::Admin }) {
-            return Ok(self.allowed(ADMIN));
+            return Ok(self.allowed(Allowed::Admin));
         }
         let raw_name = request.target.name();
         if is_blank(raw_name) {
-            return Ok(self.allowed(BLANK_NAME));
+            return Ok(self.allowed(Allowed::BlankName));
         }
         let pypi_user_path = matches!(request.target, Target::Package { package_type: PackageType::Pypi, .. })
             && actor != Actor::DeployToken;
@@ -498,27 +574,35 @@ impl RuleSet {
             _ if pypi_user_path => (&self.pypi_users, fold_owned(normalize_pypi(raw_name))),
             Target::Package { package_type, .. } => match self.packages.get(package_type.index()) {
                 Some(bucket) => (bucket, fold(raw_name)),
-                None => return Ok(self.allowed(NOT_BLOCKED)),
+                None => return Err(self.refuse(Invariant::MissingBucket)),
             },
             Target::ContainerRepository { .. } => (&self.containers, fold(raw_name)),
         };
 
         let mut hits = Hits::new();
+        // An unknown position is kept, not skipped: `blocked` then refuses the request.
         let mut keep_if_blocking = |position: u32| {
-            if self.rules.get(position as usize).is_some_and(|rule| rule.could_block(actor, action)) {
+            if self.rules.get(position as usize).is_none_or(|rule| rule.could_block(actor, action)) {
                 hits.push(position);
             }
         };
-        bucket.literal_hits(&name, &mut keep_if_blocking);
+        if let Err(invariant) = bucket.literal_hits(&name, &mut keep_if_blocking) {
+            return Err(self.refuse(invariant));
+        }
         bucket.everything.iter().for_each(|&position| keep_if_blocking(position));
         for &position in &bucket.general {
             let Some(rule) = self.rules.get(position as usize) else {
-                continue;
+                return Err(self.refuse(Invariant::UnknownRulePosition));
             };
             if !rule.could_block(actor, action) {
                 continue;
             }
-            let glob = if pypi_user_path { rule.pypi_glob.as_ref().unwrap_or(&rule.glob) } else { &rule.glob };
+            // The raw pattern would miss names that differ only in separators.
+            let glob = match (pypi_user_path, &rule.pypi_glob) {
+                (false, _) => &rule.glob,
+                (true, Some(normalized)) => normalized,
+                (true, None) => return Err(self.refuse(Invariant::MissingPypiPattern)),
+            };
             match glob.matches_folded(&name) {
                 Ok(true) => hits.push(position),
                 Ok(false) => {}
@@ -528,9 +612,9 @@ impl RuleSet {
             }
         }
         if hits.is_empty() {
-            return Ok(self.allowed(NOT_BLOCKED));
+            return Ok(self.allowed(Allowed::NotBlocked));
         }
-        Ok(self.blocked(request, hits.sorted()))
+        self.blocked(request, hits.sorted())
     }
 
     /// [`RuleSet::decide`] for many requests; each answer stands alone.
@@ -551,32 +635,114 @@ fn fold_owned(s: Cow<'_, str>) -> Cow<'_, str> {
 }
 
 impl RuleSet {
-    fn allowed(&self, which: usize) -> Decision {
-        let reason = self.allowed_reasons.get(which).cloned().unwrap_or_else(|| Arc::from("allowed"));
-        Decision { allowed: true, blocking_rule_ids: Vec::new(), reason }
+    fn allowed(&self, why: Allowed) -> Decision {
+        let reasons = &self.allowed_reasons;
+        let reason = match why {
+            Allowed::Admin => &reasons.admin,
+            Allowed::BlankName => &reasons.blank_name,
+            Allowed::NotBlocked => &reasons.not_blocked,
+        };
+        Decision { allowed: true, blocking_rule_ids: Vec::new(), reason: Arc::clone(reason) }
     }
 
-    fn blocked(&self, request: &DecisionRequest, positions: &[u32]) -> Decision {
-        let blocking = || positions.iter().filter_map(|&p| self.rules.get(p as usize));
-        let Some(first) = blocking().next() else {
-            return self.allowed(NOT_BLOCKED);
+    /// The decision blocked by the rules at `positions` (sorted, at least one). Every
+    /// position must name a rule and the first must have a reason; otherwise the index is
+    /// broken and the request is refused without an answer.
+    fn blocked(&self, request: &DecisionRequest, positions: &[u32]) -> Result<Decision, DecideError> {
+        let Some(&first) = positions.first() else {
+            return Err(self.refuse(Invariant::NoBlockingRule));
         };
-        let slot = reason_slot(request.action, request.actor);
-        let reason = match (first.reasons.get(slot).cloned().flatten(), positions.len()) {
-            (Some(reason), 1) => reason,
-            (reason, n) => {
-                let mut text = reason.map_or_else(|| format!("blocked by rule {}", first.id), |r| r.to_string());
+        let Some(first) = self.rules.get(first as usize) else {
+            return Err(self.refuse(Invariant::UnknownRulePosition));
+        };
+        let Some(reason) = first.reasons.get(reason_slot(request.action, request.actor)).and_then(Option::as_ref) else {
+            return Err(self.refuse(Invariant::MissingReason));
+        };
+        // Sized exactly: the component hands this vector over as it is, and a spare
+        // capacity would cost a reallocation there on every blocked decision.
+        let mut blocking_rule_ids = Vec::with_capacity(positions.len());
+        for &position in positions {
+            let Some(rule) = self.rules.get(position as usize) else {
+                return Err(self.refuse(Invariant::UnknownRulePosition));
+            };
+            blocking_rule_ids.push(rule.id);
+        }
+        let reason = match positions.len() {
+            1 => Arc::clone(reason),
+            n => {
+                let mut text = reason.to_string();
                 text.push_str(" (and ");
                 push_decimal(&mut text, n - 1);
                 text.push_str(if n == 2 { " more rule)" } else { " more rules)" });
                 Arc::from(text)
             }
         };
-        // Sized exactly: the component hands this vector over as it is, and a spare
-        // capacity would cost a reallocation there on every blocked decision.
-        let mut blocking_rule_ids = Vec::with_capacity(positions.len());
-        blocking_rule_ids.extend(blocking().map(|rule| rule.id));
-        Decision { allowed: false, blocking_rule_ids, reason }
+        Ok(Decision { allowed: false, blocking_rule_ids, reason })
+    }
+
+    /// The error for a broken `invariant`. Cold: only a bug in pkgprotect (or a test's
+    /// injected fault) gets here. Debug builds (tests, fuzzing) stop at the first one.
+    #[cold]
+    #[inline(never)]
+    fn refuse(&self, invariant: Invariant) -> DecideError {
+        debug_assert!(self.was_injected(invariant), "pkgprotect invariant broken: {invariant}");
+        DecideError::Internal { invariant }
+    }
+
+    #[cfg(any(test, feature = "fault-injection"))]
+    fn was_injected(&self, invariant: Invariant) -> bool {
+        self.injected.contains(&invariant)
+    }
+
+    #[cfg(not(any(test, feature = "fault-injection")))]
+    fn was_injected(&self, _: Invariant) -> bool {
+        false
+    }
+}
+
+/// Fault injection: tests break one invariant of a compiled set and check that decisions
+/// reaching it refuse. Compiled for this crate's unit tests, and for other crates' test
+/// builds through the `fault-injection` feature (enable it under `[dev-dependencies]` only).
+#[cfg(any(test, feature = "fault-injection"))]
+impl RuleSet {
+    /// Break `invariant` in this set's compiled data, everywhere it can be broken, so that
+    /// any decision consulting that data refuses with [`DecideError::Internal`]; decisions
+    /// that do not consult it are unchanged. Returns `false` for an invariant that is a
+    /// contract between private functions rather than data ([`Invariant::NoBlockingRule`]):
+    /// nothing is broken then.
+    #[doc(hidden)]
+    pub fn inject_fault(&mut self, invariant: Invariant) -> bool {
+        match invariant {
+            Invariant::MissingBucket => self.packages = Box::default(),
+            Invariant::UnknownRulePosition => self.rules.clear(),
+            Invariant::BadSpan => {
+                let outside = (u32::MAX, u32::MAX);
+                for node in self.tries_mut().flat_map(|trie| trie.frozen.nodes.iter_mut()) {
+                    *node = FrozenNode { label: outside, edges: outside, reached: outside, whole: outside };
+                }
+            }
+            Invariant::BadTrieNode => {
+                for trie in self.tries_mut() {
+                    let beyond = trie.frozen.nodes.len() as u32;
+                    trie.root.iter_mut().chain(trie.frozen.edges.iter_mut().map(|(_, child)| child)).for_each(|child| {
+                        *child = beyond;
+                    });
+                }
+            }
+            Invariant::BadBigramFilter => self.tries_mut().for_each(|trie| trie.bigrams.clear()),
+            Invariant::NoBlockingRule => return false,
+            Invariant::MissingReason => self.rules.iter_mut().for_each(|rule| rule.reasons = Default::default()),
+            Invariant::MissingPypiPattern => self.rules.iter_mut().for_each(|rule| rule.pypi_glob = None),
+        }
+        self.injected.push(invariant);
+        true
+    }
+
+    fn tries_mut(&mut self) -> impl Iterator<Item = &mut Trie> {
+        self.packages
+            .iter_mut()
+            .chain([&mut self.pypi_users, &mut self.containers])
+            .flat_map(|bucket| [&mut bucket.forward, &mut bucket.reverse, &mut bucket.infix])
     }
 }
 
@@ -703,6 +869,165 @@ mod tests {
         assert!(set.decide(&request("abc", user(AccessLevel::Developer))).unwrap().allowed);
         // A maintainer cannot be blocked by this rule, so it is not evaluated.
         assert!(set.decide(&request("abcd", user(AccessLevel::Maintainer))).unwrap().allowed);
+    }
+
+    /// Rules of every shape in every kind of bucket: npm literals and a general pattern,
+    /// a generic match-everything rule, a PyPI rule (user-path bucket), container rules.
+    fn every_shape() -> RuleSet {
+        rules(json!([
+            {"id": 1, "package_name_pattern": "exact", "package_type": "npm", "minimum_access_level_for_push": "maintainer"},
+            {"id": 2, "package_name_pattern": "pre*", "package_type": "npm", "minimum_access_level_for_push": "maintainer"},
+            {"id": 3, "package_name_pattern": "*fix", "package_type": "npm", "minimum_access_level_for_delete": "owner"},
+            {"id": 4, "package_name_pattern": "*mid*", "package_type": "npm", "minimum_access_level_for_push": "owner"},
+            {"id": 5, "package_name_pattern": "p*x", "package_type": "npm", "minimum_access_level_for_push": "maintainer"},
+            {"id": 6, "package_name_pattern": "*", "package_type": "generic", "minimum_access_level_for_delete": "owner"},
+            {"id": 7, "package_name_pattern": "my_pkg*", "package_type": "pypi", "minimum_access_level_for_push": "maintainer"},
+            {"id": 10, "package_name_pattern": "py*_thon", "package_type": "pypi", "minimum_access_level_for_push": "owner"},
+            {"id": 8, "repository_path_pattern": "group/project/*", "minimum_access_level_for_push": "maintainer"},
+            {"id": 9, "repository_path_pattern": "group/project/exact", "minimum_access_level_for_delete": "owner"},
+        ]))
+    }
+
+    /// Requests reaching every bucket, shape, actor and action, blocked and allowed.
+    fn every_request() -> Vec<DecisionRequest> {
+        let names = ["exact", "EXACT", "exactly", "pre-mid-fix", "prefix", "midmid", "px", "py-thon", "x", "ab", "unrelated"];
+        let actors = [AccessLevel::Developer, AccessLevel::Maintainer, AccessLevel::Owner, AccessLevel::Admin]
+            .map(user)
+            .into_iter()
+            .chain([Actor::DeployToken]);
+        let mut targets = Vec::new();
+        for name in names {
+            for package_type in [PackageType::Npm, PackageType::Generic, PackageType::Pypi] {
+                targets.push(Target::Package { name: name.into(), package_type });
+            }
+            targets.push(Target::Package { name: format!("my-pkg.{name}"), package_type: PackageType::Pypi });
+            targets.push(Target::ContainerRepository { path: format!("group/project/{name}") });
+        }
+        let mut requests = Vec::new();
+        for actor in actors {
+            for action in [Action::Push, Action::Delete] {
+                requests.extend(targets.iter().map(|target| DecisionRequest { target: target.clone(), action, actor }));
+            }
+        }
+        requests
+    }
+
+    const INJECTABLE: [Invariant; 7] = [
+        Invariant::MissingBucket,
+        Invariant::UnknownRulePosition,
+        Invariant::BadSpan,
+        Invariant::BadTrieNode,
+        Invariant::BadBigramFilter,
+        Invariant::MissingReason,
+        Invariant::MissingPypiPattern,
+    ];
+
+    /// A request the intact set blocks and that reaches `invariant` once it is broken.
+    fn reaching(invariant: Invariant) -> DecisionRequest {
+        match invariant {
+            // Only the PyPI user path reads the normalized patterns (rule 10's `py-*-thon`).
+            Invariant::MissingPypiPattern => DecisionRequest {
+                target: Target::Package { name: "Py.Thon".into(), package_type: PackageType::Pypi },
+                action: Action::Push,
+                actor: user(AccessLevel::Maintainer),
+            },
+            // The npm bucket's three tries, rule 1 and its reason.
+            _ => npm("exact", user(AccessLevel::Developer), Action::Push),
+        }
+    }
+
+    #[test]
+    fn a_broken_invariant_refuses_and_never_allows() {
+        let intact = every_shape();
+        for invariant in INJECTABLE {
+            let request = reaching(invariant);
+            assert!(!intact.decide(&request).unwrap().allowed, "{invariant:?}");
+            let mut broken = every_shape();
+            assert!(broken.inject_fault(invariant), "{invariant:?}");
+            let refused = Err(DecideError::Internal { invariant });
+            assert_eq!(broken.decide(&request), refused, "{invariant:?}");
+            // Elsewhere the broken set answers as the intact one or refuses, never otherwise.
+            for request in every_request() {
+                let answer = broken.decide(&request);
+                assert!(answer == intact.decide(&request) || answer == refused, "{invariant:?} {request:?}: {answer:?}");
+            }
+            let batch = broken.decide_batch(&[request, npm("x", user(AccessLevel::Admin), Action::Push)]);
+            assert_eq!(batch.first(), Some(&refused), "{invariant:?}: one refusal fails only its own request");
+            assert!(batch.get(1).is_some_and(|answer| answer.as_ref().is_ok_and(|d| d.allowed)), "{invariant:?}");
+        }
+    }
+
+    #[test]
+    fn each_fault_is_found_where_it_lies() {
+        // Container rules live outside the package buckets.
+        let mut set = every_shape();
+        set.inject_fault(Invariant::MissingBucket);
+        let container = |path: &str| DecisionRequest {
+            target: Target::ContainerRepository { path: path.into() },
+            action: Action::Push,
+            actor: user(AccessLevel::Developer),
+        };
+        assert_eq!(set.decide(&container("group/project/a")).unwrap().blocking_rule_ids, [8]);
+        // A general pattern (`p*x`) and a match-everything rule, with the rules gone.
+        let mut set = every_shape();
+        set.inject_fault(Invariant::UnknownRulePosition);
+        let refused = Err(DecideError::Internal { invariant: Invariant::UnknownRulePosition });
+        assert_eq!(set.decide(&npm("zz", user(AccessLevel::Developer), Action::Push)), refused);
+        let generic = DecisionRequest {
+            target: Target::Package { name: "zz".into(), package_type: PackageType::Generic },
+            action: Action::Delete,
+            actor: Actor::DeployToken,
+        };
+        assert_eq!(set.decide(&generic), refused);
+        // The bigram filter is only consulted by infix walks.
+        let mut set = every_shape();
+        set.inject_fault(Invariant::BadBigramFilter);
+        assert_eq!(
+            set.decide(&container("group/project/a")).unwrap().blocking_rule_ids,
+            [8],
+            "no infix rule among the containers"
+        );
+        // Reasons are only needed to block.
+        let mut set = every_shape();
+        set.inject_fault(Invariant::MissingReason);
+        assert!(set.decide(&npm("exact", user(AccessLevel::Maintainer), Action::Push)).unwrap().allowed);
+    }
+
+    #[test]
+    fn hits_with_no_rule_to_report_refuse() {
+        let mut set = every_shape();
+        // Not data a set holds: the contract between `decide` and `blocked`, broken by the call.
+        assert!(!set.inject_fault(Invariant::NoBlockingRule));
+        set.injected.push(Invariant::NoBlockingRule);
+        let request = npm("exact", user(AccessLevel::Developer), Action::Push);
+        assert_eq!(set.blocked(&request, &[]), Err(DecideError::Internal { invariant: Invariant::NoBlockingRule }));
+        // A later position past the rules (injection empties them, so only the first is seen).
+        set.injected.push(Invariant::UnknownRulePosition);
+        assert_eq!(
+            set.blocked(&request, &[0, 99]),
+            Err(DecideError::Internal { invariant: Invariant::UnknownRulePosition })
+        );
+    }
+
+    /// Outside fault injection a broken invariant is a bug: debug builds (these tests, the
+    /// fuzz targets) stop at it; release builds refuse.
+    #[test]
+    #[cfg_attr(debug_assertions, should_panic(expected = "pkgprotect invariant broken: a trie range lies outside its array"))]
+    fn a_broken_invariant_nobody_injected_stops_debug_builds() {
+        let mut set = every_shape();
+        set.inject_fault(Invariant::BadSpan);
+        set.injected.clear();
+        let answer = set.decide(&npm("exact", user(AccessLevel::Developer), Action::Push));
+        assert_eq!(answer, Err(DecideError::Internal { invariant: Invariant::BadSpan }));
+    }
+
+    #[test]
+    fn internal_errors_say_which_invariant_broke() {
+        let error = DecideError::Internal { invariant: Invariant::BadTrieNode };
+        assert_eq!(
+            error.to_string(),
+            "the rule set is inconsistent (a trie edge leads to a node that does not exist); the request is refused"
+        );
     }
 
     #[test]
