@@ -1,281 +1,67 @@
-//! The `pkgprotect` command: validate, check, lint and preview GitLab protection rules,
-//! and run conformance vectors.
-//!
-//! ```text
-//! pkgprotect check --rules examples/demo/rules.json --package-name @demo/core --package-type npm \
-//!     --action push --actor developer
-//! ```
+//! The `pkgprotect` binary: what each command does. Its command line (clap tree, help texts,
+//! exit codes) is the library's, `src/lib.rs`.
 
 mod wasmtime_cli;
 
-use anyhow::{Context, Result, bail};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{CommandFactory, Parser};
 use pkgprotect::{
-    AccessLevel, Action, Actor, DecisionRequest, PackageType, ParamsMode, Rule, RuleKind, RuleSet, Target,
-    ValidationContext, parse_rule_params, preview, validate_rule,
+    DecisionRequest, ParamsMode, Rule, RuleKind, RuleSet, Target, ValidationContext, parse_rule_params, preview,
+    validate_rule,
+};
+use pkgprotect_cli::{
+    AdminArgs, AdminCommand, CheckArgs, Cli, Command, CompletionsArgs, ConformanceArgs, DatabaseArgs,
+    DeployTokenCommand, EXIT_BLOCKED, EXIT_ERROR, EngineKind, HostKind, LintArgs, ManArgs, MemberCommand, PreviewArgs,
+    ProjectCommand, ServeArgs, TokenCommand, UserCommand, ValidateArgs,
 };
 use pkgprotect_conformance::{NativeHost, VectorFile};
 use serde_json::{Value, json};
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::io::{Read, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
-/// Exit code of `check` when the request is blocked (0 = allowed, 1 = error, 2 = usage error).
-const EXIT_BLOCKED: u8 = 3;
-
-#[derive(Parser)]
-#[command(name = "pkgprotect", version, about = "GitLab-exact package and container repository protection rules")]
-struct Cli {
-    /// Print machine-readable JSON instead of text.
-    #[arg(long, global = true)]
-    json: bool,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Validate a rule as GitLab's create API would (REST parameters, HTTP 201/400/422).
-    Validate(ValidateArgs),
-    /// Decide whether an actor may push or delete a package or container repository.
-    Check(CheckArgs),
-    /// Report duplicate, subsumed and surprising rules.
-    Lint {
-        /// Rules JSON file (an array, as GitLab's list API returns it), or `-` for stdin.
-        rules: PathBuf,
-    },
-    /// Show which names a pattern matches, with the matched parts in [brackets].
-    Preview(PreviewArgs),
-    /// Run a conformance vector file and print `N passed, N failed`.
-    /// Run the GitLab-compatible REST server (SQLite in --data-dir, or --database-url).
-    Serve(ServeArgs),
-    /// Manage projects, users, memberships and tokens in the server's database.
-    Admin {
-        #[command(flatten)]
-        database: DatabaseArgs,
-        #[command(subcommand)]
-        command: AdminCommand,
-    },
-    Conformance {
-        /// Which implementation answers the vectors.
-        #[arg(long, value_enum, default_value_t = HostKind::Native)]
-        host: HostKind,
-        /// The component, for `--host component` and `--host wasmtime-cli`.
-        #[arg(long, default_value = "target/pkgprotect.wasm")]
-        component: PathBuf,
-        /// The `wasmtime` binary, for `--host wasmtime-cli`.
-        #[arg(long, default_value = "wasmtime")]
-        wasmtime: PathBuf,
-        /// Run about N vectors of each category, spread over the file (a process per vector is slow).
-        #[arg(long)]
-        sample: Option<usize>,
-        /// Vector file (schema: shared/conformance/README.md).
-        file: PathBuf,
-    },
-}
-
-#[derive(Args)]
-struct DatabaseArgs {
-    /// Directory of the embedded SQLite database (created if missing).
-    #[arg(long, default_value = "pkgprotect-data", global = true)]
-    data_dir: PathBuf,
-    /// A database URL instead (`postgres://user@127.0.0.1:5432/db` to share it between instances).
-    #[arg(long, env = "PKGPROTECT_DATABASE_URL", global = true)]
-    database_url: Option<String>,
-}
-
-impl DatabaseArgs {
-    fn url(&self) -> Result<String> {
-        match &self.database_url {
-            Some(url) => Ok(url.clone()),
-            None => Ok(pkgprotect_server::db::sqlite_url(&self.data_dir)?),
-        }
+/// Where the database lives, for error messages: never the URL itself, which may hold a password.
+fn database_source(database: &DatabaseArgs) -> String {
+    match &database.database_url {
+        Some(_) => "the database of `--database-url` (or `PKGPROTECT_DATABASE_URL`)".to_owned(),
+        None => format!("the database in `--data-dir` `{}`", database.data_dir.display()),
     }
 }
 
-#[derive(Args)]
-struct ServeArgs {
-    #[command(flatten)]
-    database: DatabaseArgs,
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    listen: std::net::SocketAddr,
-    /// On an empty database, create a demo project, users and tokens, and print them.
-    #[arg(long)]
-    demo: bool,
-    /// Directory served at `/` (the browser preview page).
-    #[arg(long, default_value = "examples/browser-preview")]
-    static_dir: PathBuf,
-    /// Which engine decides.
-    #[arg(long, value_enum, default_value_t = EngineKind::Component)]
-    engine: EngineKind,
-    /// The component the `component` engine runs (built by scripts/build-component.sh).
-    #[arg(long, default_value = "target/pkgprotect.wasm")]
-    component: PathBuf,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum EngineKind {
-    /// pkgprotect.wasm through the wasmtime host crate.
-    Component,
-    /// The core crate, in process (for comparison).
-    Native,
-}
-
-#[derive(Subcommand)]
-enum AdminCommand {
-    /// Projects.
-    #[command(subcommand)]
-    Project(ProjectCommand),
-    /// Users and their personal access tokens.
-    #[command(subcommand)]
-    User(UserCommand),
-    /// Project memberships.
-    #[command(subcommand)]
-    Member(MemberCommand),
-    /// Personal access tokens.
-    #[command(subcommand)]
-    Token(TokenCommand),
-    /// Deploy tokens.
-    #[command(subcommand, name = "deploy-token")]
-    DeployToken(DeployTokenCommand),
-}
-
-#[derive(Subcommand)]
-enum ProjectCommand {
-    /// Create a project: `admin project create group/project`.
-    Create { full_path: String },
-}
-
-#[derive(Subcommand)]
-enum UserCommand {
-    /// Create a user; `--admin` makes an instance administrator (never blocked, may decide for others).
-    Create {
-        name: String,
-        #[arg(long)]
-        admin: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum MemberCommand {
-    /// Add a user to a project with an access level (`developer`, `maintainer`, `owner`…).
-    Add {
-        project: String,
-        user: String,
-        #[arg(value_parser = parse_level)]
-        level: AccessLevel,
-    },
-}
-
-#[derive(Subcommand)]
-enum TokenCommand {
-    /// Create a personal access token; printed once, only its hash is stored.
-    Create { user: String },
-}
-
-#[derive(Subcommand)]
-enum DeployTokenCommand {
-    /// Create a deploy token for a project; printed once, only its hash is stored.
-    Create { project: String },
-}
-
-fn parse_level(s: &str) -> Result<AccessLevel, String> {
-    s.parse().map_err(|e: pkgprotect::UnknownAccessLevel| e.to_string())
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum HostKind {
-    /// The core crate, in this process.
-    Native,
-    /// The WebAssembly component through the wasmtime host crate.
-    Component,
-    /// The real `wasmtime` CLI, one `wasmtime run --invoke` per vector.
-    WasmtimeCli,
-}
-
-#[derive(Args)]
-struct ValidateArgs {
-    /// Rule as REST JSON (`{"package_name_pattern": …}`), a file path, or `-` for stdin.
-    rule: String,
-    /// Rule kind; guessed from the pattern field when omitted.
-    #[arg(long, value_parser = parse_kind)]
-    kind: Option<RuleKind>,
-    /// The project's full path, for the container path-prefix check.
-    #[arg(long)]
-    project_path: Option<String>,
-    /// Rules already in the project (JSON array file), for the uniqueness check.
-    #[arg(long)]
-    existing: Option<PathBuf>,
-}
-
-#[derive(Args)]
-struct CheckArgs {
-    /// Rules JSON file (an array, as GitLab's list API returns it), or `-` for stdin.
-    #[arg(long)]
-    rules: PathBuf,
-    /// Package name to check (with --package-type).
-    #[arg(long, conflicts_with = "repository_path", requires = "package_type")]
-    package_name: Option<String>,
-    #[arg(long, value_parser = parse_package_type)]
-    package_type: Option<PackageType>,
-    /// Container repository path to check.
-    #[arg(long)]
-    repository_path: Option<String>,
-    #[arg(long, value_parser = parse_action, default_value = "push")]
-    action: Action,
-    /// The actor: an access level (`developer`, `maintainer`, `owner`, `admin`, …) or `deploy_token`.
-    #[arg(long, value_parser = parse_actor)]
-    actor: Actor,
-}
-
-#[derive(Args)]
-struct PreviewArgs {
-    /// The wildcard pattern.
-    #[arg(long)]
-    pattern: String,
-    /// Match as a rule of this package type would (PyPI normalizes separators).
-    #[arg(long, value_parser = parse_package_type)]
-    package_type: Option<PackageType>,
-    /// Names to test; with `--names-file` too, both are used.
-    names: Vec<String>,
-    /// File with one name per line (`-` for stdin).
-    #[arg(long)]
-    names_file: Option<PathBuf>,
-    /// Show only matching names.
-    #[arg(long)]
-    matched_only: bool,
-}
-
-fn parse_kind(s: &str) -> Result<RuleKind, String> {
-    s.parse().map_err(|e: pkgprotect::UnknownRuleKind| e.to_string())
-}
-fn parse_package_type(s: &str) -> Result<PackageType, String> {
-    s.parse().map_err(|e: pkgprotect::UnknownPackageType| e.to_string())
-}
-fn parse_action(s: &str) -> Result<Action, String> {
-    s.parse().map_err(|e: pkgprotect::UnknownAction| e.to_string())
-}
-fn parse_actor(s: &str) -> Result<Actor, String> {
-    if matches!(s, "deploy_token" | "deploy-token") {
-        return Ok(Actor::DeployToken);
+fn database_url(database: &DatabaseArgs) -> Result<String> {
+    match &database.database_url {
+        Some(url) => Ok(url.clone()),
+        None => pkgprotect_server::db::sqlite_url(&database.data_dir).map_err(|error| match error {
+            pkgprotect_server::db::DbError::DataDir { path, source } => {
+                anyhow!("cannot create `--data-dir` `{path}`: {source}")
+            }
+            other => other.into(),
+        }),
     }
-    let access_level = s.parse::<AccessLevel>().map_err(|e| format!("{e}, or `deploy_token`"))?;
-    Ok(Actor::User { access_level })
 }
 
-fn read_input(path: &Path) -> Result<String> {
+/// The contents of `path`, or stdin for `-`; `what` names the flag or argument it came from.
+fn read_input(path: &Path, what: &str) -> Result<String> {
     if path.as_os_str() == "-" {
         let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).context("cannot read stdin")?;
+        std::io::stdin().read_to_string(&mut text).with_context(|| format!("cannot read {what} from stdin"))?;
         return Ok(text);
     }
-    std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {what} file `{}`", path.display()))
 }
 
-fn read_rules(path: &Path) -> Result<Vec<Rule>> {
-    let text = read_input(path)?;
-    serde_json::from_str(&text).with_context(|| format!("`{}` is not a JSON array of rules", path.display()))
+/// `--rules` file `x.json`, or `--rules` from stdin: where an input came from, for messages.
+fn shown(path: &Path, what: &str) -> String {
+    if path.as_os_str() == "-" { format!("{what} from stdin") } else { format!("{what} file `{}`", path.display()) }
+}
+
+fn read_rules(path: &Path, what: &str) -> Result<Vec<Rule>> {
+    let text = read_input(path, what)?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not a JSON array of rules", shown(path, what)))
+}
+
+fn read_rule_set(path: &Path, what: &str) -> Result<RuleSet> {
+    RuleSet::new(read_rules(path, what)?).with_context(|| format!("{} holds an invalid rule set", shown(path, what)))
 }
 
 fn main() -> ExitCode {
@@ -283,10 +69,26 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
+            eprintln!("error: {}", message(&error));
+            ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// The error and its causes, `outer: inner`, each cause once: some library errors print their
+/// source in their own message and also return it from `source()`.
+fn message(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let cause = cause.to_string();
+        if text.is_empty() {
+            text = cause;
+        } else if !text.ends_with(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 fn print_json(value: &Value) -> Result<()> {
@@ -298,50 +100,100 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Validate(args) => validate(args, cli.json),
         Command::Check(args) => check(args, cli.json),
-        Command::Lint { rules } => {
-            let set = RuleSet::new(read_rules(&rules)?)?;
-            let findings = set.lint();
-            if cli.json {
-                print_json(&serde_json::to_value(&findings)?)?;
-            } else if findings.is_empty() {
-                println!("no findings in {} rules", set.len());
-            } else {
-                for finding in &findings {
-                    println!(
-                        "{}: {}",
-                        serde_json::to_value(finding.kind)?.as_str().unwrap_or("finding"),
-                        finding.message
-                    );
-                }
-                println!("{} findings in {} rules", findings.len(), set.len());
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Lint(args) => lint(args, cli.json),
         Command::Preview(args) => preview_names(args, cli.json),
         Command::Serve(args) => serve(args),
-        Command::Admin { database, command } => admin(&database, command, cli.json),
-        Command::Conformance { host, component, wasmtime, sample, file } => {
-            let mut vectors = VectorFile::load(&file)?;
-            if let Some(n) = sample {
-                vectors.matches = spread(std::mem::take(&mut vectors.matches), n);
-                vectors.validate = spread(std::mem::take(&mut vectors.validate), n);
-                vectors.decide = spread(std::mem::take(&mut vectors.decide), n);
-            }
-            let report = match host {
-                HostKind::Native => pkgprotect_conformance::run(&vectors, &mut NativeHost),
-                HostKind::Component => {
-                    let policy = pkgprotect_host::Policy::load(&component)?;
-                    pkgprotect_conformance::run(&vectors, &mut pkgprotect_host::conformance::ComponentHost { policy })
-                }
-                HostKind::WasmtimeCli => pkgprotect_conformance::run(
-                    &vectors,
-                    &mut wasmtime_cli::WasmtimeCliHost { wasmtime, component },
-                ),
-            };
-            println!("{report}");
-            Ok(if report.failed() == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-        }
+        Command::Admin(args) => admin(args, cli.json),
+        Command::Conformance(args) => conformance(args),
+        Command::Completions(args) => completions(args),
+        Command::Man(args) => man(args),
     }
+}
+
+fn lint(args: LintArgs, json_output: bool) -> Result<ExitCode> {
+    let set = read_rule_set(&args.rules, "`<RULES>`")?;
+    let findings = set.lint();
+    if json_output {
+        print_json(&serde_json::to_value(&findings)?)?;
+    } else if findings.is_empty() {
+        println!("no findings in {} rules", set.len());
+    } else {
+        for finding in &findings {
+            println!("{}: {}", serde_json::to_value(finding.kind)?.as_str().unwrap_or("finding"), finding.message);
+        }
+        println!("{} findings in {} rules", findings.len(), set.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn conformance(args: ConformanceArgs) -> Result<ExitCode> {
+    let ConformanceArgs { host, component, wasmtime, sample, file } = args;
+    let mut vectors = VectorFile::load(&file)?;
+    if let Some(n) = sample {
+        vectors.matches = spread(std::mem::take(&mut vectors.matches), n.get());
+        vectors.validate = spread(std::mem::take(&mut vectors.validate), n.get());
+        vectors.decide = spread(std::mem::take(&mut vectors.decide), n.get());
+    }
+    let report = match host {
+        HostKind::Native => pkgprotect_conformance::run(&vectors, &mut NativeHost),
+        HostKind::Component => {
+            let policy = load_component(&component, "")?;
+            pkgprotect_conformance::run(&vectors, &mut pkgprotect_host::conformance::ComponentHost { policy })
+        }
+        HostKind::WasmtimeCli => {
+            // Otherwise a missing binary fails every vector, thousands of lines of the same error.
+            std::process::Command::new(&wasmtime)
+                .arg("--version")
+                .output()
+                .with_context(|| format!("cannot run `--wasmtime` `{}`", wasmtime.display()))?;
+            pkgprotect_conformance::run(&vectors, &mut wasmtime_cli::WasmtimeCliHost { wasmtime, component })
+        }
+    };
+    println!("{report}");
+    Ok(if report.failed() == 0 { ExitCode::SUCCESS } else { ExitCode::from(EXIT_ERROR) })
+}
+
+fn load_component(path: &Path, hint: &str) -> Result<pkgprotect_host::Policy> {
+    pkgprotect_host::Policy::load(path).with_context(|| format!("cannot load `--component` `{}`{hint}", path.display()))
+}
+
+fn completions(args: CompletionsArgs) -> Result<ExitCode> {
+    let mut command = Cli::command();
+    // Into memory first: `generate` panics on a failed write, e.g. a closed pipe.
+    let mut out = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "pkgprotect", &mut out);
+    std::io::stdout().write_all(&out).context("cannot write the completion script to stdout")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn man(args: ManArgs) -> Result<ExitCode> {
+    // Clap's `help` subcommand only leads to the other commands' help; it gets no page.
+    let mut command = Cli::command().disable_help_subcommand(true);
+    command.build();
+    let Some(dir) = args.out_dir else {
+        let mut out = Vec::new();
+        man_page(command).render(&mut out).context("cannot render the man page")?;
+        std::io::stdout().write_all(&out).context("cannot write the man page to stdout")?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create `--out-dir` `{}`", dir.display()))?;
+    let mut pending = vec![command];
+    while let Some(command) = pending.pop() {
+        let mut subcommands: Vec<_> = command.get_subcommands().filter(|sub| !sub.is_hide_set()).cloned().collect();
+        // Popped in reverse: the pages are listed in the order of `--help`.
+        subcommands.reverse();
+        pending.extend(subcommands);
+        let path = man_page(command)
+            .generate_to(&dir)
+            .with_context(|| format!("cannot write a man page into `--out-dir` `{}`", dir.display()))?;
+        println!("{}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn man_page(command: clap::Command) -> clap_mangen::Man {
+    // Without this a subcommand's page would say `check` where readers look for the program.
+    clap_mangen::Man::new(command).source(format!("pkgprotect {}", env!("CARGO_PKG_VERSION")))
 }
 
 /// At most `n` items spread evenly over `items`, so a sample covers every kind of vector.
@@ -364,27 +216,39 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
     let engine: std::sync::Arc<dyn pkgprotect_server::engine::Engine> = match args.engine {
         EngineKind::Native => std::sync::Arc::new(pkgprotect_server::engine::NativeEngine),
         EngineKind::Component => {
-            let policy = pkgprotect_host::Policy::load(&args.component)
-                .context("cannot load the component (build it with scripts/build-component.sh, or use --engine native)")?;
+            let policy = load_component(
+                &args.component,
+                " (build it with `scripts/build-component.sh`, or use `--engine native`)",
+            )?;
             std::sync::Arc::new(pkgprotect_server::engine::ComponentEngine::new(policy))
         }
     };
+    let source = database_source(&args.database);
     let config = pkgprotect_server::Config {
-        database_url: args.database.url()?,
+        database_url: database_url(&args.database)?,
         listen: args.listen,
         static_dir: Some(args.static_dir),
         demo: args.demo,
         engine,
     };
-    runtime()?.block_on(pkgprotect_server::serve(config))?;
+    runtime()?.block_on(pkgprotect_server::serve(config)).map_err(|error| match error {
+        pkgprotect_server::ServeError::Listen { addr, source } => {
+            anyhow!("cannot listen on `--listen` `{addr}`: {source}")
+        }
+        pkgprotect_server::ServeError::Db(error) => anyhow::Error::new(error).context(source),
+        other => other.into(),
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn admin(database: &DatabaseArgs, command: AdminCommand, json_output: bool) -> Result<ExitCode> {
+fn admin(args: AdminArgs, json_output: bool) -> Result<ExitCode> {
     use pkgprotect_server::admin as ops;
-    let url = database.url()?;
+    let AdminArgs { database, command } = args;
+    let url = database_url(&database)?;
+    let source = database_source(&database);
     let output: Value = runtime()?.block_on(async move {
-        let store = pkgprotect_server::db::Store::connect(&url).await?;
+        let store =
+            pkgprotect_server::db::Store::connect(&url).await.with_context(|| format!("cannot open {source}"))?;
         let output = match command {
             AdminCommand::Project(ProjectCommand::Create { full_path }) => {
                 let id = ops::create_project(&store, &full_path).await?;
@@ -420,16 +284,27 @@ fn admin(database: &DatabaseArgs, command: AdminCommand, json_output: bool) -> R
 }
 
 fn validate(args: ValidateArgs, json_output: bool) -> Result<ExitCode> {
-    let text =
-        if args.rule.trim_start().starts_with('{') { args.rule.clone() } else { read_input(Path::new(&args.rule))? };
-    let params: Value = serde_json::from_str(&text).context("the rule is not valid JSON")?;
+    let inline = args.rule.trim_start().starts_with('{');
+    let params: Value = if inline {
+        serde_json::from_str(&args.rule).context("`<RULE>` is not valid JSON")?
+    } else {
+        let path = Path::new(&args.rule);
+        let text = if path.as_os_str() == "-" {
+            read_input(path, "`<RULE>`")?
+        } else {
+            std::fs::read_to_string(path).map_err(|error| {
+                anyhow!("`<RULE>` is neither JSON (`{{…}}`) nor a readable file: `{}`: {error}", path.display())
+            })?
+        };
+        serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", shown(path, "`<RULE>`")))?
+    };
     let kind = match args.kind {
         Some(kind) => kind,
         None if params.get("repository_path_pattern").is_some() => RuleKind::ContainerRepository,
         None => RuleKind::Package,
     };
     let existing = match &args.existing {
-        Some(path) => read_rules(path)?,
+        Some(path) => read_rules(path, "`--existing`")?,
         None => Vec::new(),
     };
     let context =
@@ -455,7 +330,7 @@ fn validate(args: ValidateArgs, json_output: bool) -> Result<ExitCode> {
                     println!("  {}: {}", error.field, error.message);
                 }
             }
-            Ok(ExitCode::FAILURE)
+            Ok(ExitCode::from(EXIT_ERROR))
         }
     }
 }
@@ -466,9 +341,10 @@ fn check(args: CheckArgs, json_output: bool) -> Result<ExitCode> {
         (None, None, Some(path)) => Target::ContainerRepository { path },
         _ => bail!("give `--package-name` with `--package-type`, or `--repository-path`"),
     };
-    let set = RuleSet::new(read_rules(&args.rules)?)?;
+    let set = read_rule_set(&args.rules, "`--rules`")?;
     let request = DecisionRequest { target, action: args.action, actor: args.actor };
-    let decision = set.decide(&request)?;
+    let decision =
+        set.decide(&request).with_context(|| format!("cannot decide with {}", shown(&args.rules, "`--rules`")))?;
     if json_output {
         print_json(&serde_json::to_value(&decision)?)?;
     } else {
@@ -480,7 +356,7 @@ fn check(args: CheckArgs, json_output: bool) -> Result<ExitCode> {
 fn preview_names(args: PreviewArgs, json_output: bool) -> Result<ExitCode> {
     let mut names = args.names;
     if let Some(path) = &args.names_file {
-        names.extend(read_input(path)?.lines().filter(|l| !l.is_empty()).map(str::to_owned));
+        names.extend(read_input(path, "`--names-file`")?.lines().filter(|l| !l.is_empty()).map(str::to_owned));
     }
     let results = preview(&args.pattern, args.package_type, &names);
     if json_output {

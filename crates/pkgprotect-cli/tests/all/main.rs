@@ -3,6 +3,9 @@
 // Test code may index, unwrap and panic: a failure is the point.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod errors;
+mod help;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -12,6 +15,10 @@ fn pkgprotect(args: &[&str]) -> Output {
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 fn scratch(name: &str, contents: &str) -> PathBuf {
@@ -63,7 +70,9 @@ fn check_exit_codes_follow_the_decision() {
     assert_eq!(json["allowed"], true);
     let bad_actor = pkgprotect(&[&base[..], &["Developer"]].concat());
     assert_eq!(bad_actor.status.code(), Some(2), "clap usage errors exit 2");
-    assert!(String::from_utf8_lossy(&bad_actor.stderr).contains("unknown access level `Developer`"));
+    let message = stderr(&bad_actor);
+    assert!(message.contains("invalid value 'Developer' for '--actor <ACTOR>'"), "{message}");
+    assert!(message.contains("a similar value exists: 'developer'"), "{message}");
 }
 
 #[test]
@@ -82,7 +91,7 @@ fn validate_prints_gitlab_status_and_messages() {
     );
     let broken = pkgprotect(&["validate", "{not json"]);
     assert_eq!(broken.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&broken.stderr).contains("the rule is not valid JSON"));
+    assert!(stderr(&broken).contains("`<RULE>` is not valid JSON"), "{}", stderr(&broken));
 }
 
 #[test]

@@ -1,0 +1,470 @@
+//! The command line of the `pkgprotect` binary: its clap tree, help texts and exit codes.
+//!
+//! A library of its own so that the tests walk the very tree the binary parses with, and so
+//! that `pkgprotect completions` and `pkgprotect man` generate from it.
+//!
+//! ```text
+//! pkgprotect check --rules examples/demo/rules.json --package-name @demo/core --package-type npm \
+//!     --action push --actor developer
+//! ```
+
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use pkgprotect::{AccessLevel, Action, Actor, PackageType, RuleKind};
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+
+/// Exit code of `check` when the request is allowed, and of every other command that succeeds.
+pub const EXIT_OK: u8 = 0;
+/// Exit code of an error: unreadable or invalid input, a database or server failure, an invalid
+/// rule (`validate`) or a failed vector (`conformance`).
+pub const EXIT_ERROR: u8 = 1;
+/// Exit code of a usage error, as clap reports it (unknown command, flag or value).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code of `check` when the request is blocked.
+pub const EXIT_BLOCKED: u8 = 3;
+
+const TOP_EXAMPLES: &str = "\
+Exit status:
+  0  success: `check` allowed the request, `validate` found the rule valid, `conformance` passed every vector
+  1  error: unreadable or invalid input (the message names the flag, argument or file), a database
+     or server failure; also an invalid rule (`validate`) and a failed vector (`conformance`)
+  2  usage error: an unknown command or flag, a missing argument, a value that does not parse
+  3  `check`: a rule blocks the request
+
+Examples:
+  # May a developer push @demo/core? (exits 3: blocked)
+  pkgprotect check --rules examples/demo/rules.json --package-name @demo/core --package-type npm --actor developer
+  # Validate a rule as GitLab's create API would
+  pkgprotect validate '{\"package_name_pattern\": \"@demo/*\", \"package_type\": \"npm\", \"minimum_access_level_for_push\": \"maintainer\"}'
+  # The REST server with a demo project, on 127.0.0.1:8080
+  pkgprotect serve --demo";
+
+const VALIDATE_EXAMPLES: &str = "\
+Examples:
+  pkgprotect validate '{\"package_name_pattern\": \"@demo/*\", \"package_type\": \"npm\", \"minimum_access_level_for_push\": \"maintainer\"}'
+  # A container rule must lie under the project's path (exits 1: GitLab answers 422)
+  pkgprotect validate --project-path demo-group/demo-project '{\"repository_path_pattern\": \"other-group/app/*\", \"minimum_access_level_for_push\": \"maintainer\"}'
+  # The same pattern and type as an existing rule (exits 1: GitLab answers 422)
+  pkgprotect validate --existing examples/demo/rules.json '{\"package_name_pattern\": \"@demo/*\", \"package_type\": \"npm\", \"minimum_access_level_for_push\": \"owner\"}'";
+
+const CHECK_EXAMPLES: &str = "\
+Exits 0 when allowed, 3 when blocked, 1 on an error.
+
+Examples:
+  pkgprotect check --rules examples/demo/rules.json --package-name @demo/core --package-type npm --actor developer
+  pkgprotect check --rules examples/demo/rules.json --repository-path demo-group/demo-project/release/api --action delete --actor maintainer
+  pkgprotect check --rules examples/demo/rules.json --package-name @demo/core --package-type npm --action delete --actor deploy_token --json";
+
+const LINT_EXAMPLES: &str = "\
+Examples:
+  pkgprotect lint examples/demo/rules.json
+  pkgprotect lint --json examples/demo/rules.json";
+
+const PREVIEW_EXAMPLES: &str = "\
+Examples:
+  pkgprotect preview --pattern '@demo/*' @demo/ui @Demo/core @other/ui
+  # PyPI rules treat runs of `-`, `_` and `.` as equal
+  pkgprotect preview --pattern 'my_internal_*' --package-type pypi My.Internal-Tool
+  pkgprotect preview --pattern '@demo/*' --names-file examples/demo/names.txt --matched-only";
+
+const CONFORMANCE_EXAMPLES: &str = "\
+Exits 0 when every vector passes, 1 when one fails.
+
+Examples:
+  pkgprotect conformance ../shared/conformance/gitlab-vectors.json
+  # Through the WebAssembly component (build it first with scripts/build-component.sh)
+  pkgprotect conformance --host component ../shared/conformance/gitlab-vectors.json
+  pkgprotect conformance --host wasmtime-cli --wasmtime .tools/venv/bin/wasmtime --sample 20 ../shared/conformance/gitlab-vectors.json";
+
+const SERVE_EXAMPLES: &str = "\
+Runs until Ctrl-C or SIGTERM.
+
+Examples:
+  # SQLite in ./pkgprotect-data; on an empty database, a demo project with its users and tokens
+  pkgprotect serve --demo
+  # Several instances sharing one PostgreSQL database
+  pkgprotect serve --listen 0.0.0.0:8080 --database-url postgres://pkgprotect@db.internal:5432/pkgprotect
+  # Without the component: the core crate decides in process
+  pkgprotect serve --engine native --data-dir /var/lib/pkgprotect";
+
+const ADMIN_EXAMPLES: &str = "\
+Examples:
+  pkgprotect admin project create my-group/my-project
+  pkgprotect admin --data-dir /var/lib/pkgprotect user create alice
+  pkgprotect admin --database-url postgres://pkgprotect@db.internal:5432/pkgprotect token create alice";
+
+const ADMIN_PROJECT_EXAMPLES: &str = "\
+Examples:
+  pkgprotect admin project create my-group/my-project";
+
+const ADMIN_PROJECT_CREATE_EXAMPLES: &str = "\
+Examples:
+  pkgprotect admin project create my-group/my-project
+  pkgprotect admin project create my-group/subgroup/my-project --json";
+
+const ADMIN_USER_EXAMPLES: &str = "\
+Examples:
+  pkgprotect admin user create alice";
+
+const ADMIN_USER_CREATE_EXAMPLES: &str = "\
+Examples:
+  pkgprotect admin user create alice
+  # A service account that may ask for decisions on behalf of other actors
+  pkgprotect admin user create registry --admin";
+
+const ADMIN_MEMBER_EXAMPLES: &str = "\
+Examples:
+  pkgprotect admin member add my-group/my-project alice maintainer";
+
+const ADMIN_MEMBER_ADD_EXAMPLES: &str = "\
+Examples:
+  pkgprotect admin member add my-group/my-project alice maintainer
+  # Adding a member again changes their level
+  pkgprotect admin member add my-group/my-project alice developer";
+
+const ADMIN_TOKEN_EXAMPLES: &str = "\
+Examples:
+  pkgprotect admin token create alice";
+
+const ADMIN_TOKEN_CREATE_EXAMPLES: &str = "\
+The token goes to stdout, a reminder that it is shown once to stderr.
+
+Examples:
+  pkgprotect admin token create alice
+  pkgprotect admin token create alice --json";
+
+const ADMIN_DEPLOY_TOKEN_EXAMPLES: &str = "\
+Examples:
+  pkgprotect admin deploy-token create my-group/my-project";
+
+const ADMIN_DEPLOY_TOKEN_CREATE_EXAMPLES: &str = "\
+The token goes to stdout, a reminder that it is shown once to stderr.
+
+Examples:
+  pkgprotect admin deploy-token create my-group/my-project";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  pkgprotect completions bash > ~/.local/share/bash-completion/completions/pkgprotect
+  pkgprotect completions zsh > ~/.zfunc/_pkgprotect
+  pkgprotect completions fish > ~/.config/fish/completions/pkgprotect.fish
+  # PowerShell: add this line to $PROFILE
+  pkgprotect completions powershell | Out-String | Invoke-Expression
+  # Elvish: in ~/.config/elvish/rc.elv, `eval (pkgprotect completions elvish | slurp)`
+  pkgprotect completions elvish";
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  pkgprotect man | man -l -
+  # One page per command (pkgprotect.1, pkgprotect-check.1, pkgprotect-admin-user-create.1, ...)
+  pkgprotect man --out-dir target/man";
+
+/// GitLab-exact package and container repository protection rules
+///
+/// Decide, validate, lint and preview GitLab's package and container repository protection
+/// rules offline, run the GitLab-compatible REST server, and manage its database.
+#[derive(Debug, Parser)]
+#[command(name = "pkgprotect", version, after_long_help = TOP_EXAMPLES)]
+pub struct Cli {
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate a rule as GitLab's create API would (REST parameters, HTTP 201/400/422).
+    #[command(after_long_help = VALIDATE_EXAMPLES)]
+    Validate(ValidateArgs),
+    /// Decide whether an actor may push or delete a package or container repository.
+    #[command(after_long_help = CHECK_EXAMPLES)]
+    Check(CheckArgs),
+    /// Report duplicate, subsumed and surprising rules.
+    #[command(after_long_help = LINT_EXAMPLES)]
+    Lint(LintArgs),
+    /// Show which names a pattern matches, with the matched parts in [brackets].
+    #[command(after_long_help = PREVIEW_EXAMPLES)]
+    Preview(PreviewArgs),
+    /// Run the GitLab-compatible REST server (SQLite in `--data-dir`, or `--database-url`).
+    #[command(after_long_help = SERVE_EXAMPLES)]
+    Serve(ServeArgs),
+    /// Manage projects, users, memberships and tokens in the server's database.
+    #[command(after_long_help = ADMIN_EXAMPLES)]
+    Admin(AdminArgs),
+    /// Run a conformance vector file through a host and print `N passed, N failed`.
+    #[command(after_long_help = CONFORMANCE_EXAMPLES)]
+    Conformance(ConformanceArgs),
+    /// Print a shell completion script to stdout.
+    #[command(after_long_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
+    /// Print the man page, or write one page per command into a directory.
+    #[command(after_long_help = MAN_EXAMPLES)]
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Rule as REST JSON (`{"package_name_pattern": ...}`), a file holding it, or `-` for stdin.
+    pub rule: String,
+    /// Rule kind; guessed from the pattern field when omitted.
+    #[arg(long, value_parser = rule_kinds())]
+    pub kind: Option<RuleKind>,
+    /// The project's full path, for the container path-prefix check.
+    #[arg(long, value_name = "GROUP/PROJECT")]
+    pub project_path: Option<String>,
+    /// Rules already in the project (JSON array file), for the uniqueness check.
+    #[arg(long, value_name = "FILE")]
+    pub existing: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(group = ArgGroup::new("target").required(true).args(["package_name", "repository_path"]))]
+pub struct CheckArgs {
+    /// Rules JSON file (an array, as GitLab's list API returns it), or `-` for stdin.
+    #[arg(long, value_name = "FILE")]
+    pub rules: PathBuf,
+    /// Package name to check (with `--package-type`).
+    #[arg(long, value_name = "NAME", conflicts_with = "repository_path", requires = "package_type")]
+    pub package_name: Option<String>,
+    /// Package type of `--package-name`.
+    #[arg(long, value_name = "TYPE", value_parser = package_types(), conflicts_with = "repository_path")]
+    pub package_type: Option<PackageType>,
+    /// Container repository path to check (instead of a package).
+    #[arg(long, value_name = "PATH")]
+    pub repository_path: Option<String>,
+    /// What the actor wants to do.
+    #[arg(long, value_parser = actions(), default_value = "push")]
+    pub action: Action,
+    /// Who asks: a user's access level in the project, `admin`, or `deploy_token`.
+    #[arg(long, value_parser = actors())]
+    pub actor: Actor,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Rules JSON file (an array, as GitLab's list API returns it), or `-` for stdin.
+    pub rules: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// The wildcard pattern (`*` is the only wildcard).
+    #[arg(long)]
+    pub pattern: String,
+    /// Match as a rule of this package type would (PyPI makes `-`, `_` and `.` runs equal).
+    #[arg(long, value_name = "TYPE", value_parser = package_types())]
+    pub package_type: Option<PackageType>,
+    /// Names to test; with `--names-file` too, both are used.
+    pub names: Vec<String>,
+    /// File with one name per line (`-` for stdin).
+    #[arg(long, value_name = "FILE")]
+    pub names_file: Option<PathBuf>,
+    /// Show only matching names.
+    #[arg(long)]
+    pub matched_only: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// Directory of the embedded SQLite database (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "pkgprotect-data", global = true)]
+    pub data_dir: PathBuf,
+    /// A database URL instead (`postgres://user@127.0.0.1:5432/db` to share it between instances).
+    // The value may hold a password: `--help` must not print it from the environment.
+    #[arg(long, value_name = "URL", env = "PKGPROTECT_DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Address and port to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// On an empty database, create a demo project, users and tokens, and print them.
+    #[arg(long)]
+    pub demo: bool,
+    /// Directory served at `/` (the browser preview page); ignored when missing.
+    #[arg(long, value_name = "DIR", default_value = "examples/browser-preview")]
+    pub static_dir: PathBuf,
+    /// Which engine decides.
+    #[arg(long, value_enum, default_value_t = EngineKind::Component)]
+    pub engine: EngineKind,
+    /// The component the `component` engine runs (built by scripts/build-component.sh).
+    #[arg(long, value_name = "FILE", default_value = "target/pkgprotect.wasm")]
+    pub component: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum EngineKind {
+    /// pkgprotect.wasm through the wasmtime host crate.
+    Component,
+    /// The core crate, in process (for comparison).
+    Native,
+}
+
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create projects.
+    #[command(subcommand, after_long_help = ADMIN_PROJECT_EXAMPLES)]
+    Project(ProjectCommand),
+    /// Create users (their tokens: `admin token`).
+    #[command(subcommand, after_long_help = ADMIN_USER_EXAMPLES)]
+    User(UserCommand),
+    /// Give users access to projects.
+    #[command(subcommand, after_long_help = ADMIN_MEMBER_EXAMPLES)]
+    Member(MemberCommand),
+    /// Issue personal access tokens.
+    #[command(subcommand, after_long_help = ADMIN_TOKEN_EXAMPLES)]
+    Token(TokenCommand),
+    /// Issue deploy tokens.
+    #[command(subcommand, name = "deploy-token", after_long_help = ADMIN_DEPLOY_TOKEN_EXAMPLES)]
+    DeployToken(DeployTokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// Create a project with its full path.
+    #[command(after_long_help = ADMIN_PROJECT_CREATE_EXAMPLES)]
+    Create {
+        /// Full path of the project: `group/project`, or with subgroups `group/sub/project`.
+        #[arg(value_name = "GROUP/PROJECT")]
+        full_path: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user.
+    #[command(after_long_help = ADMIN_USER_CREATE_EXAMPLES)]
+    Create {
+        /// Username, unique in the database.
+        #[arg(value_name = "USERNAME")]
+        name: String,
+        /// Make an instance administrator: never blocked, and may ask for decisions for other actors.
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// Add a user to a project with an access level, or change their level.
+    #[command(after_long_help = ADMIN_MEMBER_ADD_EXAMPLES)]
+    Add {
+        /// Project path (`group/project`) or numeric id.
+        project: String,
+        /// Username of the member.
+        #[arg(value_name = "USERNAME")]
+        user: String,
+        /// The member's access level in the project.
+        #[arg(value_parser = access_levels())]
+        level: AccessLevel,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a personal access token; printed once, only its hash is stored.
+    #[command(after_long_help = ADMIN_TOKEN_CREATE_EXAMPLES)]
+    Create {
+        /// Username the token acts as.
+        #[arg(value_name = "USERNAME")]
+        user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeployTokenCommand {
+    /// Create a deploy token for a project; printed once, only its hash is stored.
+    #[command(after_long_help = ADMIN_DEPLOY_TOKEN_CREATE_EXAMPLES)]
+    Create {
+        /// Project path (`group/project`) or numeric id.
+        project: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ConformanceArgs {
+    /// Which implementation answers the vectors.
+    #[arg(long, value_enum, default_value_t = HostKind::Native)]
+    pub host: HostKind,
+    /// The component, for `--host component` and `--host wasmtime-cli`.
+    #[arg(long, value_name = "FILE", default_value = "target/pkgprotect.wasm")]
+    pub component: PathBuf,
+    /// The `wasmtime` binary, for `--host wasmtime-cli`.
+    #[arg(long, value_name = "PROGRAM", default_value = "wasmtime")]
+    pub wasmtime: PathBuf,
+    /// Run about N vectors of each category, spread over the file (a process per vector is slow).
+    #[arg(long, value_name = "N")]
+    pub sample: Option<NonZeroUsize>,
+    /// Vector file (schema: shared/conformance/README.md).
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum HostKind {
+    /// The core crate, in this process.
+    Native,
+    /// The WebAssembly component through the wasmtime host crate.
+    Component,
+    /// The real `wasmtime` CLI, one `wasmtime run --invoke` per vector.
+    WasmtimeCli,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `pkgprotect.1` and a page per subcommand (`pkgprotect-check.1`, ...) into this
+    /// directory, created if missing, instead of printing `pkgprotect.1` to stdout.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+// Parsers that list their values, so that help, completions and man pages offer them; the
+// core's `FromStr` still turns the accepted text into the value.
+
+fn package_types() -> impl TypedValueParser<Value = PackageType> {
+    PossibleValuesParser::new(PackageType::ALL.map(PackageType::as_str)).try_map(|s| s.parse::<PackageType>())
+}
+
+fn rule_kinds() -> impl TypedValueParser<Value = RuleKind> {
+    PossibleValuesParser::new([RuleKind::Package, RuleKind::ContainerRepository].map(RuleKind::as_str))
+        .try_map(|s| s.parse::<RuleKind>())
+}
+
+fn actions() -> impl TypedValueParser<Value = Action> {
+    PossibleValuesParser::new([Action::Push, Action::Delete].map(Action::as_str)).try_map(|s| s.parse::<Action>())
+}
+
+fn access_levels() -> impl TypedValueParser<Value = AccessLevel> {
+    PossibleValuesParser::new(AccessLevel::ALL.map(AccessLevel::as_str)).try_map(|s| s.parse::<AccessLevel>())
+}
+
+fn actors() -> impl TypedValueParser<Value = Actor> {
+    let levels = AccessLevel::ALL.map(|level| PossibleValue::new(level.as_str()));
+    let deploy_token = PossibleValue::new("deploy_token").alias("deploy-token");
+    PossibleValuesParser::new(levels.into_iter().chain([deploy_token]).collect::<Vec<_>>()).try_map(|s| {
+        if s == "deploy_token" || s == "deploy-token" {
+            return Ok(Actor::DeployToken);
+        }
+        s.parse::<AccessLevel>().map(|access_level| Actor::User { access_level })
+    })
+}
