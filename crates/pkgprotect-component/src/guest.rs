@@ -3,11 +3,15 @@
 #[path = "convert.rs"]
 mod convert;
 
-use self::convert::{core_rules, rule_set_errors, wit_decision, wit_rule, wit_validation_errors};
-use bindings::exports::pkgprotect::policy::api::{self, MatchResult, ValidationContext};
-use bindings::exports::pkgprotect::policy::engine::{self, Finding, GuestRuleSet};
+use bindings::exports::pkgprotect::policy::api;
+use bindings::exports::pkgprotect::policy::engine::{self, GuestNameList, GuestRuleSet, RuleSetBorrow};
 use bindings::exports::pkgprotect::policy::types::{
-    Decision, DecisionRequest, PackageType, Rule, RuleKind, ValidationError,
+    Action, Actor, CompileError, Decision, DecideError, DecisionRequest, Explanation, Finding, OffsetUnit,
+    OneShotError, PreviewResult, Rejection, Rule, RuleKind, RuleSource, TargetKind, ValidationContext, Verdict,
+};
+use convert::{
+    compile_error, core_action, core_actor, core_offset_unit, core_request, core_target_kind, decide_error, rejection,
+    wit_decision, wit_explanation, wit_preview, wit_rule, wit_verdict,
 };
 
 // The only `unsafe` in this crate is wit-bindgen's generated canonical-ABI glue (lifting and
@@ -20,6 +24,9 @@ pub(crate) mod bindings {
     export!(Component);
 }
 
+/// The contract this guest implements: `package pkgprotect:policy@…` in `wit/policy.wit`.
+const CONTRACT_VERSION: &str = "0.2.0";
+
 #[derive(Debug)]
 pub struct Component;
 
@@ -27,8 +34,41 @@ pub struct Component;
 #[derive(Debug)]
 pub struct CompiledRules(pkgprotect::RuleSet);
 
+/// The resource behind `engine.name-list`.
+#[derive(Debug)]
+pub struct Names(pkgprotect::NameList);
+
+fn compile(rules: RuleSource) -> Result<pkgprotect::RuleSet, pkgprotect::RuleSetError> {
+    match rules {
+        RuleSource::Typed(rules) => pkgprotect::RuleSet::new(rules.into_iter().map(convert::core_rule)),
+        RuleSource::GitlabJson(json) => pkgprotect::RuleSet::from_gitlab_json(&json),
+    }
+}
+
+fn core_rules(rules: RuleSource) -> Result<Vec<pkgprotect::Rule>, pkgprotect::RuleSetError> {
+    match rules {
+        RuleSource::Typed(rules) => Ok(rules.into_iter().map(convert::core_rule).collect()),
+        RuleSource::GitlabJson(json) => pkgprotect::RuleSet::parse_gitlab_json(&json),
+    }
+}
+
+fn one_shot_error(error: pkgprotect::OneShotError) -> OneShotError {
+    match error {
+        pkgprotect::OneShotError::Rules(error) => OneShotError::RulesRefused(compile_error(error)),
+        pkgprotect::OneShotError::Decide(error) => OneShotError::CannotDecide(decide_error(error)),
+    }
+}
+
 impl api::Guest for Component {
-    fn validate_rule(rule: Rule, context: ValidationContext) -> Result<(), Vec<ValidationError>> {
+    fn version() -> String {
+        CONTRACT_VERSION.into()
+    }
+
+    fn engine_version() -> String {
+        pkgprotect::VERSION.into()
+    }
+
+    fn validate_rule(rule: Rule, context: ValidationContext) -> Result<(), Rejection> {
         let rule = convert::core_rule(rule);
         let (existing, previous) = convert::context_rules(context.existing_rules, context.previous);
         let context = pkgprotect::ValidationContext {
@@ -36,87 +76,101 @@ impl api::Guest for Component {
             existing_rules: &existing,
             previous: previous.as_ref(),
         };
-        pkgprotect::validate_rule(&rule, &context).map_err(wit_validation_errors)
+        pkgprotect::validate_rule(&rule, &context).map_err(rejection)
     }
 
-    fn validate_params(
-        kind: RuleKind,
-        params_json: String,
-        context: ValidationContext,
-    ) -> Result<Rule, Vec<ValidationError>> {
-        let params: serde_json::Value = serde_json::from_str(&params_json).map_err(|e| {
-            vec![ValidationError {
-                field: "base".into(),
-                message: format!("params-json is not valid JSON: {e}"),
-                http_status: 400,
-            }]
-        })?;
+    fn validate_params(kind: RuleKind, params_json: String, context: ValidationContext) -> Result<Rule, Rejection> {
         let (existing, previous) = convert::context_rules(context.existing_rules, context.previous);
-        let kind = convert::core_kind(kind);
-        let mode = match &previous {
-            Some(stored) => pkgprotect::ParamsMode::Update(stored),
-            None => pkgprotect::ParamsMode::Create,
-        };
-        let rule = pkgprotect::parse_rule_params(kind, &params, mode).map_err(wit_validation_errors)?;
         let core_context = pkgprotect::ValidationContext {
             project_path: context.project_path.as_deref(),
             existing_rules: &existing,
             previous: previous.as_ref(),
         };
-        pkgprotect::validate_rule(&rule, &core_context).map_err(wit_validation_errors)?;
-        Ok(wit_rule(rule))
+        pkgprotect::validate_params_json(convert::core_kind(kind), &params_json, &core_context)
+            .map(wit_rule)
+            .map_err(rejection)
     }
 
-    fn decide(rules: Vec<Rule>, request: DecisionRequest) -> Result<Decision, String> {
-        let set = pkgprotect::RuleSet::new(core_rules(rules)).map_err(|e| e.to_string())?;
-        set.decide(&convert::core_request(request)).map(wit_decision).map_err(|e| e.to_string())
+    fn decide(rules: RuleSource, request: DecisionRequest) -> Result<Decision, OneShotError> {
+        let rules = core_rules(rules).map_err(|e| OneShotError::RulesRefused(compile_error(e)))?;
+        pkgprotect::RuleSet::summarize_once(rules, &core_request(request)).map(wit_decision).map_err(one_shot_error)
     }
 
-    fn preview(pattern: String, package_type: Option<PackageType>, names: Vec<String>) -> Vec<MatchResult> {
-        pkgprotect::preview(&pattern, package_type.map(convert::core_package_type), &names)
-            .into_iter()
-            .map(|m| MatchResult {
-                spans: m.spans.iter().map(|&(s, e)| (convert::offset(s), convert::offset(e))).collect(),
-                name: m.name,
-                matched: m.matched,
-                error: m.error,
-            })
-            .collect()
+    fn explain(rules: RuleSource, request: DecisionRequest) -> Result<Explanation, OneShotError> {
+        let rules = core_rules(rules).map_err(|e| OneShotError::RulesRefused(compile_error(e)))?;
+        pkgprotect::RuleSet::decide_once(rules, &core_request(request)).map(wit_explanation).map_err(one_shot_error)
     }
 
-    fn version() -> String {
-        pkgprotect::VERSION.into()
+    fn preview(pattern: String, kind: TargetKind, names: Vec<String>, unit: OffsetUnit) -> PreviewResult {
+        let names = pkgprotect::NameList::new(names, core_offset_unit(unit));
+        wit_preview(names.preview(&pattern, core_target_kind(kind)))
     }
 }
 
 impl engine::Guest for Component {
     type RuleSet = CompiledRules;
+    type NameList = Names;
 }
 
 impl GuestRuleSet for CompiledRules {
-    fn compile(rules: Vec<Rule>) -> Result<engine::RuleSet, Vec<ValidationError>> {
-        pkgprotect::RuleSet::new(core_rules(rules))
-            .map(|set| engine::RuleSet::new(CompiledRules(set)))
-            .map_err(rule_set_errors)
+    fn compile(rules: RuleSource) -> Result<engine::RuleSet, CompileError> {
+        compile(rules).map(|set| engine::RuleSet::new(CompiledRules(set))).map_err(compile_error)
     }
 
-    fn decide(&self, request: DecisionRequest) -> Result<Decision, String> {
-        self.0.decide(&convert::core_request(request)).map(wit_decision).map_err(|e| e.to_string())
+    fn len(&self) -> u32 {
+        convert::count(self.0.len())
     }
 
-    fn decide_batch(&self, requests: Vec<DecisionRequest>) -> Vec<Result<Decision, String>> {
-        requests.into_iter().map(|request| self.decide(request)).collect()
+    fn decide(&self, request: DecisionRequest) -> Result<Decision, DecideError> {
+        let kind = core_target_kind(request.kind);
+        self.0
+            .summarize_name(kind, &request.name, core_action(request.action), core_actor(request.actor))
+            .map(wit_decision)
+            .map_err(decide_error)
+    }
+
+    fn explain(&self, request: DecisionRequest) -> Result<Explanation, DecideError> {
+        self.0.decide(&core_request(request)).map(wit_explanation).map_err(decide_error)
+    }
+
+    fn decide_names(&self, kind: TargetKind, names: Vec<String>, action: Action, actor: Actor) -> Vec<Verdict> {
+        let (kind, action, actor) = (core_target_kind(kind), core_action(action), core_actor(actor));
+        names.iter().map(|name| wit_verdict(&self.0.summarize_name(kind, name, action, actor))).collect()
+    }
+
+    fn decide_batch(&self, requests: Vec<DecisionRequest>) -> Vec<Verdict> {
+        requests
+            .iter()
+            .map(|request| {
+                let kind = core_target_kind(request.kind);
+                let answer =
+                    self.0.summarize_name(kind, &request.name, core_action(request.action), core_actor(request.actor));
+                wit_verdict(&answer)
+            })
+            .collect()
     }
 
     fn lint(&self) -> Vec<Finding> {
-        self.0
-            .lint()
-            .into_iter()
-            .map(|f| Finding {
-                kind: serde_json::to_value(f.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
-                rule_ids: f.rule_ids,
-                message: f.message,
-            })
-            .collect()
+        self.0.lint().into_iter().map(convert::wit_finding).collect()
+    }
+}
+
+impl GuestNameList for Names {
+    fn new(names: Vec<String>, unit: OffsetUnit) -> Self {
+        Names(pkgprotect::NameList::new(names, core_offset_unit(unit)))
+    }
+
+    fn len(&self) -> u32 {
+        convert::count(self.0.len())
+    }
+
+    fn preview(&self, pattern: String, kind: TargetKind) -> PreviewResult {
+        wit_preview(self.0.preview(&pattern, core_target_kind(kind)))
+    }
+
+    fn decide(&self, rules: RuleSetBorrow<'_>, kind: TargetKind, action: Action, actor: Actor) -> Vec<Verdict> {
+        let rules = &rules.get::<CompiledRules>().0;
+        let (kind, action, actor) = (core_target_kind(kind), core_action(action), core_actor(actor));
+        self.0.iter().map(|name| wit_verdict(&rules.summarize_name(kind, name, action, actor))).collect()
     }
 }

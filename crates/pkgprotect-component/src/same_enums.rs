@@ -31,3 +31,71 @@ same_enum!(
 );
 same_enum!(core_action, wit_action, wit::Action, core::Action, [Push, Delete]);
 same_enum!(core_kind, wit_kind, wit::RuleKind, core::RuleKind, [Package, ContainerRepository]);
+same_enum!(
+    core_field,
+    wit_field,
+    wit::Field,
+    core::Field,
+    [
+        Base,
+        PackageNamePattern,
+        PackageType,
+        RepositoryPathPattern,
+        MinimumAccessLevelForPush,
+        MinimumAccessLevelForDelete,
+        MinimumAccessLevels
+    ]
+);
+same_enum!(
+    core_finding_kind,
+    wit_finding_kind,
+    wit::FindingKind,
+    core::FindingKind,
+    [
+        DuplicatePattern,
+        EquivalentPatterns,
+        SubsumedRule,
+        RestrictsNothing,
+        TrailingEscape,
+        SurprisingEscape,
+        LiteralWildcardLookalike,
+        PypiSeparators
+    ]
+);
+same_enum!(core_offset_unit, wit_offset_unit, wit::OffsetUnit, core::OffsetUnit, [Utf8Bytes, Utf16CodeUnits, CodePoints]);
+
+// The WIT's target kind is flat (one enum of package types and container repository), the
+// core's nests the package type; the two tables below are the whole correspondence.
+#[allow(dead_code)]
+pub fn core_target_kind(kind: wit::TargetKind) -> core::TargetKind {
+    use core::{PackageType as P, TargetKind as K};
+    match kind {
+        wit::TargetKind::Cargo => K::Package(P::Cargo),
+        wit::TargetKind::Conan => K::Package(P::Conan),
+        wit::TargetKind::Generic => K::Package(P::Generic),
+        wit::TargetKind::Helm => K::Package(P::Helm),
+        wit::TargetKind::Maven => K::Package(P::Maven),
+        wit::TargetKind::Npm => K::Package(P::Npm),
+        wit::TargetKind::Nuget => K::Package(P::Nuget),
+        wit::TargetKind::Pypi => K::Package(P::Pypi),
+        wit::TargetKind::TerraformModule => K::Package(P::TerraformModule),
+        wit::TargetKind::ContainerRepository => K::ContainerRepository,
+    }
+}
+
+#[allow(dead_code)]
+pub fn wit_target_kind(kind: core::TargetKind) -> wit::TargetKind {
+    use core::{PackageType as P, TargetKind as K};
+    match kind {
+        K::Package(P::Cargo) => wit::TargetKind::Cargo,
+        K::Package(P::Conan) => wit::TargetKind::Conan,
+        K::Package(P::Generic) => wit::TargetKind::Generic,
+        K::Package(P::Helm) => wit::TargetKind::Helm,
+        K::Package(P::Maven) => wit::TargetKind::Maven,
+        K::Package(P::Npm) => wit::TargetKind::Npm,
+        K::Package(P::Nuget) => wit::TargetKind::Nuget,
+        K::Package(P::Pypi) => wit::TargetKind::Pypi,
+        K::Package(P::TerraformModule) => wit::TargetKind::TerraformModule,
+        K::ContainerRepository => wit::TargetKind::ContainerRepository,
+    }
+}

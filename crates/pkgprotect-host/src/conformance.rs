@@ -1,12 +1,13 @@
 //! The component as a conformance [`Host`]: every vector through wasmtime and the guest.
 
-use crate::{HostError, Policy};
-use pkgprotect::{RuleKind, ValidationContext};
+use crate::{Policy, Rules};
+use pkgprotect::{OffsetUnit, RuleKind, Summary, TargetKind, ValidationContext};
 use pkgprotect_conformance::{DecideOutcome, Host, ValidateOutcome, parse_request, parse_rules};
 use serde_json::Value;
 
 /// Runs vectors through a [`Policy`]: matching via `preview`, validation via
-/// `validate-params`, decisions via a compiled `rule-set` resource.
+/// `validate-params`, decisions via a compiled `rule-set` resource, where `decide` (scalars)
+/// must agree with `explain` (the full answer) on every vector.
 #[derive(Debug)]
 pub struct ComponentHost {
     pub policy: Policy,
@@ -14,12 +15,15 @@ pub struct ComponentHost {
 
 impl Host for ComponentHost {
     fn matches(&mut self, pattern: &str, name: &str) -> Result<Result<bool, String>, String> {
-        let answer = self.policy.preview(pattern, None, &[name.to_owned()]).map_err(|e| e.to_string())?;
-        let first = answer.into_iter().next().ok_or("preview returned nothing")?;
-        Ok(match first.error {
-            Some(error) => Err(error),
-            None => Ok(first.matched),
-        })
+        let names = [name.to_owned()];
+        let preview = self
+            .policy
+            .preview(pattern, TargetKind::ContainerRepository, &names, OffsetUnit::Utf8Bytes)
+            .map_err(|e| e.to_string())?;
+        if !preview.undecidable.is_empty() {
+            return Ok(Err(format!("GitLab's query fails for `{name}` with pattern `{pattern}`")));
+        }
+        Ok(Ok(!preview.matched.is_empty()))
     }
 
     fn validate(
@@ -31,12 +35,19 @@ impl Host for ComponentHost {
     ) -> Result<ValidateOutcome, String> {
         let existing = parse_rules(existing_rules)?;
         let context = ValidationContext { project_path, existing_rules: &existing, previous: None };
-        Ok(ValidateOutcome::of(self.policy.validate_params(kind, rule, &context).map_err(|e| e.to_string())?))
+        let answer = self.policy.validate_params(kind, &rule.to_string(), &context).map_err(|e| e.to_string())?;
+        Ok(ValidateOutcome::of(answer))
     }
 
     fn decide(&mut self, rules: &[Value], request: &Value) -> Result<DecideOutcome, String> {
         let request = parse_request(request)?;
-        let mut set = self.policy.rule_set(&parse_rules(rules)?).map_err(|e: HostError| e.to_string())?;
-        Ok(set.decide(&request).map_err(|e| e.to_string())?.into())
+        let rules = parse_rules(rules)?;
+        let mut set = self.policy.rule_set(Rules::Typed(&rules)).map_err(|e| e.to_string())?;
+        let decision = set.explain(&request).map_err(|e| e.to_string())?;
+        let summary = set.decide(&request).map_err(|e| e.to_string())?;
+        if summary != Summary::of(&decision) {
+            return Err(format!("`decide` answered {summary:?} where `explain` answered {decision:?}"));
+        }
+        Ok(decision.into())
     }
 }

@@ -1,9 +1,10 @@
 //! Core types ⇄ the bindings' WIT types. Mechanical: no decision is made here.
 
 use crate::bindings::exports::pkgprotect::policy::types as wit;
+use crate::error::{CompileCause, CompileError, DecideCause, DecideError};
 use pkgprotect as core;
 
-include!("../../pkgprotect-component/src/same_enums.rs");
+include!("same_enums.rs");
 
 pub fn wit_rule(rule: &core::Rule) -> wit::Rule {
     match rule {
@@ -49,28 +50,50 @@ pub fn wit_rules(rules: &[core::Rule]) -> Vec<wit::Rule> {
     rules.iter().map(wit_rule).collect()
 }
 
-pub fn wit_request(request: &core::DecisionRequest) -> wit::DecisionRequest {
-    wit::DecisionRequest {
-        target: match &request.target {
-            core::Target::Package { name, package_type } => wit::Target::Package(wit::PackageTarget {
-                name: name.clone(),
-                package_type: wit_package_type(*package_type),
-            }),
-            core::Target::ContainerRepository { path } => wit::Target::ContainerRepository(path.clone()),
-        },
-        action: wit_action(request.action),
-        actor: match request.actor {
-            core::Actor::User { access_level } => wit::Actor::User(wit_level(access_level)),
-            core::Actor::DeployToken => wit::Actor::DeployToken,
-        },
+pub fn wit_source(rules: crate::Rules<'_>) -> wit::RuleSource {
+    match rules {
+        crate::Rules::Typed(rules) => wit::RuleSource::Typed(wit_rules(rules)),
+        crate::Rules::GitlabJson(json) => wit::RuleSource::GitlabJson(json.to_owned()),
     }
 }
 
-pub fn core_decision(decision: wit::Decision) -> core::Decision {
-    core::Decision {
+pub fn wit_actor(actor: core::Actor) -> wit::Actor {
+    match actor {
+        core::Actor::User { access_level } => wit::Actor::User(wit_level(access_level)),
+        core::Actor::DeployToken => wit::Actor::DeployToken,
+    }
+}
+
+pub fn wit_request(request: &core::DecisionRequest) -> wit::DecisionRequest {
+    wit::DecisionRequest {
+        kind: wit_target_kind(request.target.target_kind()),
+        name: request.target.name().to_owned(),
+        action: wit_action(request.action),
+        actor: wit_actor(request.actor),
+    }
+}
+
+pub fn core_summary(decision: wit::Decision) -> core::Summary {
+    core::Summary {
         allowed: decision.allowed,
-        blocking_rule_ids: decision.blocking_rule_ids,
-        reason: decision.reason.into(),
+        blocking_rules: decision.blocking_rules,
+        first_blocking_rule: decision.first_blocking_rule,
+    }
+}
+
+pub fn core_decision(explanation: wit::Explanation) -> core::Decision {
+    core::Decision {
+        allowed: explanation.allowed,
+        blocking_rule_ids: explanation.blocking_rule_ids,
+        reason: explanation.reason.into(),
+    }
+}
+
+pub fn core_verdict(verdict: wit::Verdict) -> core::Verdict {
+    match verdict {
+        wit::Verdict::Allowed => core::Verdict::Allowed,
+        wit::Verdict::Blocked => core::Verdict::Blocked,
+        wit::Verdict::Undecidable => core::Verdict::Undecidable,
     }
 }
 
@@ -82,18 +105,54 @@ pub fn wit_context(context: &core::ValidationContext<'_>) -> wit::ValidationCont
     }
 }
 
-/// The component's validation errors as the core's `Rejection` (one status per answer).
-pub fn core_rejection(errors: Vec<wit::ValidationError>) -> core::Rejection {
-    let status = match errors.iter().map(|e| e.http_status).max() {
-        Some(400) => core::RejectionStatus::BadRequest,
-        _ => core::RejectionStatus::UnprocessableEntity,
+pub fn core_rejection(rejection: wit::Rejection) -> core::Rejection {
+    let status = if rejection.http_status == 400 {
+        core::RejectionStatus::BadRequest
+    } else {
+        core::RejectionStatus::UnprocessableEntity
     };
-    let errors = errors
+    let errors = rejection
+        .errors
         .into_iter()
-        .map(|e| core::ValidationError {
-            field: serde_json::from_value(serde_json::Value::String(e.field)).unwrap_or(core::Field::Base),
-            message: e.message,
-        })
+        .map(|e| core::ValidationError { field: core_field(e.field), message: e.message })
         .collect();
     core::Rejection { status, errors }
+}
+
+pub fn compile_error(error: wit::CompileError) -> CompileError {
+    let cause = match error.cause {
+        wit::CompileCause::MissingId(position) => CompileCause::MissingId { position },
+        wit::CompileCause::DuplicateId(id) => CompileCause::DuplicateId { id },
+        wit::CompileCause::TooManyRules => CompileCause::TooManyRules,
+        wit::CompileCause::LevelNotAllowed(e) => {
+            CompileCause::LevelNotAllowed { rule_id: e.rule_id, field: core_field(e.field), level: core_level(e.level) }
+        }
+        wit::CompileCause::BlankPattern(e) => CompileCause::BlankPattern { rule_id: e.rule_id, field: core_field(e.field) },
+        wit::CompileCause::PatternTooLong(e) => {
+            CompileCause::PatternTooLong { rule_id: e.rule_id, field: core_field(e.field), chars: e.chars }
+        }
+        wit::CompileCause::InvalidJson(at) => CompileCause::InvalidJson { line: at.line, column: at.column },
+    };
+    CompileError { cause, message: error.message }
+}
+
+pub fn decide_error(error: wit::DecideError) -> DecideError {
+    let cause = match error.cause {
+        wit::DecideCause::Unevaluable(rule) => DecideCause::Unevaluable { rule_id: rule.rule_id, pattern: rule.pattern },
+        wit::DecideCause::Internal => DecideCause::Internal,
+    };
+    DecideError { cause, message: error.message }
+}
+
+pub fn core_finding(finding: wit::Finding) -> core::Finding {
+    core::Finding { kind: core_finding_kind(finding.kind), rule_ids: finding.rule_ids, message: finding.message }
+}
+
+pub fn core_preview(preview: wit::PreviewResult) -> core::Preview {
+    core::Preview {
+        matched: preview.matched,
+        spans: preview.spans,
+        span_offsets: preview.span_offsets,
+        undecidable: preview.undecidable,
+    }
 }

@@ -1,91 +1,130 @@
-//! Embeds the pkgprotect WebAssembly component in Rust programs: wasmtime configured once,
-//! the component compiled once and pre-instantiated, resource limits on by default, and a
-//! typed API over the core's own types.
+//! Embeds the pkgprotect WebAssembly component (contract `pkgprotect:policy@0.2.0`) in Rust
+//! programs: wasmtime configured once, the component compiled once and pre-instantiated,
+//! resource limits on by default, and a typed API over the core's own types.
 //!
 //! ```no_run
 //! use pkgprotect::{AccessLevel, Action, Actor, DecisionRequest, PackageType, Rule, Target};
-//! use pkgprotect_host::Policy;
+//! use pkgprotect_host::{Policy, Rules};
 //!
 //! let policy = Policy::load("target/pkgprotect.wasm")?;
 //! let rules: Vec<Rule> = serde_json::from_str(r#"[{"id": 1, "package_name_pattern": "@demo/*",
 //!     "package_type": "npm", "minimum_access_level_for_push": "maintainer"}]"#)?;
-//! let mut rule_set = policy.rule_set(&rules)?;
-//! let decision = rule_set.decide(&DecisionRequest {
+//! let mut instance = policy.instance()?;
+//! let rule_set = instance.compile(Rules::Typed(&rules))?;
+//! let request = DecisionRequest {
 //!     target: Target::Package { name: "@demo/core".into(), package_type: PackageType::Npm },
 //!     action: Action::Push,
 //!     actor: Actor::User { access_level: AccessLevel::Developer },
-//! })?;
+//! };
+//! let decision = instance.decide(&rule_set, &request)?;        // scalars: nothing allocated
 //! assert!(!decision.allowed);
+//! let why = instance.explain(&rule_set, &request)?;            // every blocking id, the reason
+//! assert_eq!(why.blocking_rule_ids, [1]);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Threads: a [`Policy`] is `Send + Sync` and cheap to clone — share one. Each call that
-//! is not on a [`ComponentRuleSet`] runs in a fresh instance (pooling allocator and
-//! copy-on-write memory make that a few microseconds). A [`ComponentRuleSet`] owns its
-//! store and instance: it is `Send` but not `Sync`; give each worker its own (or keep a
-//! small pool behind mutexes, as `pkgprotect-server` does).
+//! Threads: a [`Policy`] is `Send + Sync` and cheap to clone — share one. Its own methods
+//! run each call in a fresh instance (pooling allocator and copy-on-write memory make that a
+//! few microseconds). An [`Instance`] owns a store: it is `Send`, not `Sync`, and holds any
+//! number of compiled rule sets and name lists; give each worker its own, or keep a pool.
 
 pub mod conformance;
 mod convert;
+mod error;
+
+pub use error::{CompileCause, CompileError, DecideCause, DecideError, HostError};
 
 // wasmtime's bindgen! emits no unsafe code for exports; the module only holds the
 // generated types and call glue.
 mod bindings {
-    wasmtime::component::bindgen!({ world: "policy", path: "../pkgprotect-component/wit" });
+    wasmtime::component::bindgen!({ world: "policy", path: "wit" });
 }
 
-use bindings::exports::pkgprotect::policy::{api, engine as engine_iface, types as wit};
-use pkgprotect::{Decision, DecisionRequest, PackageType, PreviewMatch, Rejection, Rule, RuleKind, ValidationContext};
+use bindings::exports::pkgprotect::policy::{api, engine as engine_iface};
+use pkgprotect::{
+    Action, Actor, Decision, DecisionRequest, Finding, OffsetUnit, Preview, Rejection, Rule, RuleKind, Summary,
+    TargetKind, ValidationContext, Verdict,
+};
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 use wasmtime::component::{Component, InstancePre, Linker, ResourceAny};
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits, StoreLimitsBuilder,
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store,
 };
 
-/// What the host failed at. Decisions the guest refuses to make are data, not these.
-#[derive(Debug, thiserror::Error)]
-pub enum HostError {
-    #[error("cannot read component `{path}`: {source}")]
-    Read { path: String, source: std::io::Error },
-    #[error("cannot compile the component: {0}")]
-    Compile(String),
-    #[error("cannot instantiate the component: {0}")]
-    Instantiate(String),
-    #[error("the component exceeded its time limit ({0:?})")]
-    Timeout(Duration),
-    #[error("the component trapped: {0}")]
-    Trap(String),
-    #[error("the rules were refused: {0}")]
-    RulesRefused(Rejection),
-    #[error("cannot decide: {0}")]
-    CannotDecide(String),
+/// The contract this crate speaks; a component exporting another version is refused at load.
+pub const CONTRACT_VERSION: &str = "0.2.0";
+
+/// The contract's WIT text, for hosts that type values themselves (e.g. WAVE parsing).
+pub const WIT: &str = include_str!("../wit/policy.wit");
+
+/// Rules to compile: typed, or GitLab's REST JSON (an array of rule objects as GitLab's list
+/// endpoints answer them), parsed by the core inside the component.
+#[derive(Debug, Clone, Copy)]
+pub enum Rules<'a> {
+    Typed(&'a [Rule]),
+    GitlabJson(&'a str),
 }
 
-/// Per-call guest limits. On by default: a bad or hostile component yields an error.
+/// Guest limits. On by default: a bad or hostile component yields an error, not a hung host.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Largest linear memory a guest may grow to.
+    /// Largest linear memory an instance may grow to.
     pub memory_bytes: usize,
     /// Longest a single call may run.
     pub deadline: Duration,
+    /// Most instances alive at once (the pooling allocator reserves their slots up front).
+    pub max_instances: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { memory_bytes: 64 << 20, deadline: Duration::from_secs(1) }
+        Limits { memory_bytes: 64 << 20, deadline: Duration::from_secs(1), max_instances: 512 }
     }
 }
 
 /// Epoch ticks are this long; deadlines are whole numbers of them.
 const TICK: Duration = Duration::from_millis(10);
 
+/// What a store holds besides the instance: its memory cap, and how far memory has grown.
 #[derive(Debug)]
 pub struct HostState {
-    limits: StoreLimits,
+    memory_cap: usize,
+    memory_bytes: usize,
 }
+
+impl ResourceLimiter for HostState {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let allowed = desired <= self.memory_cap;
+        if allowed {
+            self.memory_bytes = self.memory_bytes.max(desired);
+        }
+        Ok(allowed)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+
+    // The component has one core instance, one memory and one table; a few more leave room
+    // for its adapter shims without letting a hostile component multiply them.
+    fn instances(&self) -> usize {
+        8
+    }
+
+    fn memories(&self) -> usize {
+        8
+    }
+
+    fn tables(&self) -> usize {
+        8
+    }
+}
+
+/// Far beyond the component's own table (tens of functions).
+const MAX_TABLE_ELEMENTS: usize = 10_000;
 
 struct Inner {
     engine: Engine,
@@ -93,7 +132,7 @@ struct Inner {
     // Per interface, so a call type-checks only the functions of the interface it uses
     // (type-checking every export was a fifth of a fresh instance's cost).
     api: api::GuestIndices,
-    rule_sets: engine_iface::GuestIndices,
+    engine_exports: engine_iface::GuestIndices,
     limits: Limits,
     ticker_stop: Arc<AtomicBool>,
 }
@@ -122,10 +161,10 @@ pub fn engine(limits: &Limits) -> Result<Engine, HostError> {
     let mut config = Config::new();
     config.epoch_interruption(true);
     let mut pooling = PoolingAllocationConfig::default();
-    pooling.total_component_instances(512);
-    pooling.total_core_instances(512);
-    pooling.total_memories(512);
-    pooling.total_tables(512);
+    pooling.total_component_instances(limits.max_instances);
+    pooling.total_core_instances(limits.max_instances);
+    pooling.total_memories(limits.max_instances);
+    pooling.total_tables(limits.max_instances);
     pooling.max_memory_size(limits.memory_bytes);
     // Reset a reused slot by zeroing the pages a call dirtied rather than by `madvise`, for
     // the whole memory a fresh instance starts with (128 KiB stack, data, 192 KiB heap arena:
@@ -134,7 +173,7 @@ pub fn engine(limits: &Limits) -> Result<Engine, HostError> {
     pooling.linear_memory_keep_resident(512 << 10);
     pooling.table_keep_resident(16 << 10);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
-    Engine::new(&config).map_err(|e| HostError::Compile(format!("{e:#}")))
+    Engine::new(&config).map_err(HostError::Compile)
 }
 
 /// Start the thread that advances the engine's epoch every [`TICK`] until `stop` is set.
@@ -155,11 +194,8 @@ fn start_ticker(engine: &Engine) -> Arc<AtomicBool> {
 
 /// A store with the memory cap and the call deadline armed.
 pub fn store(engine: &Engine, limits: &Limits) -> Store<HostState> {
-    let mut store = Store::new(
-        engine,
-        HostState { limits: StoreLimitsBuilder::new().memory_size(limits.memory_bytes).instances(8).build() },
-    );
-    store.limiter(|state| &mut state.limits);
+    let mut store = Store::new(engine, HostState { memory_cap: limits.memory_bytes, memory_bytes: 0 });
+    store.limiter(|state| state as &mut dyn ResourceLimiter);
     arm(&mut store, limits);
     store
 }
@@ -170,64 +206,90 @@ fn arm(store: &mut Store<HostState>, limits: &Limits) {
     store.epoch_deadline_trap();
 }
 
-fn instantiate_error(error: wasmtime::Error) -> HostError {
-    HostError::Instantiate(format!("{error:#}"))
-}
-
-/// A trap, told apart: deadline, memory, or anything else.
+/// A trap, told apart: the deadline, or anything else (its chain kept).
 pub fn trap_error(error: wasmtime::Error, limits: &Limits) -> HostError {
     match error.downcast_ref::<wasmtime::Trap>() {
         Some(wasmtime::Trap::Interrupt) => HostError::Timeout(limits.deadline),
-        _ => HostError::Trap(format!("{error:#}")),
+        _ => HostError::Trap(error),
     }
 }
 
 impl Policy {
     /// Load `pkgprotect.wasm` with default limits.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, HostError> {
-        let path = path.as_ref();
-        let bytes =
-            std::fs::read(path).map_err(|source| HostError::Read { path: path.display().to_string(), source })?;
-        Self::from_bytes(&bytes, Limits::default())
+        Self::load_with(path, Limits::default())
     }
 
+    pub fn load_with(path: impl AsRef<Path>, limits: Limits) -> Result<Self, HostError> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| HostError::Read { path: path.to_owned(), source })?;
+        Self::from_bytes(&bytes, limits)
+    }
+
+    /// Compile the component from its bytes and check that it speaks [`CONTRACT_VERSION`].
     pub fn from_bytes(bytes: &[u8], limits: Limits) -> Result<Self, HostError> {
         let engine = engine(&limits)?;
-        let component = Component::new(&engine, bytes).map_err(|e| HostError::Compile(format!("{e:#}")))?;
+        let component = Component::new(&engine, bytes).map_err(HostError::Compile)?;
         let linker: Linker<HostState> = Linker::new(&engine);
-        let pre = linker.instantiate_pre(&component).map_err(instantiate_error)?;
-        let api = api::GuestIndices::new(&pre).map_err(instantiate_error)?;
-        let rule_sets = engine_iface::GuestIndices::new(&pre).map_err(instantiate_error)?;
+        let pre = linker.instantiate_pre(&component).map_err(HostError::Instantiate)?;
+        let api = api::GuestIndices::new(&pre).map_err(HostError::Instantiate)?;
+        let engine_exports = engine_iface::GuestIndices::new(&pre).map_err(HostError::Instantiate)?;
         let ticker_stop = start_ticker(&engine);
-        Ok(Policy { inner: Arc::new(Inner { engine, pre, api, rule_sets, limits, ticker_stop }) })
+        let policy = Policy { inner: Arc::new(Inner { engine, pre, api, engine_exports, limits, ticker_stop }) };
+        let found = policy.version()?;
+        if found != CONTRACT_VERSION {
+            return Err(HostError::ContractMismatch { found, expected: CONTRACT_VERSION });
+        }
+        Ok(policy)
     }
 
     pub fn limits(&self) -> Limits {
         self.inner.limits
     }
 
-    /// A fresh instance, and the typed exports of one of its interfaces.
-    fn instance<G>(
-        &self,
-        load: impl FnOnce(&Inner, &mut Store<HostState>, &wasmtime::component::Instance) -> wasmtime::Result<G>,
-    ) -> Result<(Store<HostState>, G), HostError> {
-        let mut store = store(&self.inner.engine, &self.inner.limits);
-        let instance = self.inner.pre.instantiate(&mut store).map_err(instantiate_error)?;
-        let exports = load(&self.inner, &mut store, &instance).map_err(instantiate_error)?;
-        Ok((store, exports))
+    /// The wasmtime engine, for hosts that configure more stores of their own.
+    pub fn wasmtime_engine(&self) -> &Engine {
+        &self.inner.engine
     }
 
+    /// A new instance, to hold compiled rule sets and name lists.
+    pub fn instance(&self) -> Result<Instance, HostError> {
+        let mut store = store(&self.inner.engine, &self.inner.limits);
+        let instance = self.inner.pre.instantiate(&mut store).map_err(HostError::Instantiate)?;
+        let exports = self.inner.engine_exports.load(&mut store, &instance).map_err(HostError::Instantiate)?;
+        let api = self.inner.api.load(&mut store, &instance).map_err(HostError::Instantiate)?;
+        Ok(Instance {
+            store,
+            exports,
+            api,
+            limits: self.inner.limits,
+            trapped: false,
+            id: NEXT_INSTANCE_ID.fetch_add(1, Ordering::Relaxed),
+        })
+    }
+
+    /// A fresh instance and the `api` interface only (one-shot calls).
     fn api(&self) -> Result<(Store<HostState>, api::Guest), HostError> {
-        self.instance(|inner, store, instance| inner.api.load(store, instance))
+        let mut store = store(&self.inner.engine, &self.inner.limits);
+        let instance = self.inner.pre.instantiate(&mut store).map_err(HostError::Instantiate)?;
+        let api = self.inner.api.load(&mut store, &instance).map_err(HostError::Instantiate)?;
+        Ok((store, api))
     }
 
     fn trap(&self, error: wasmtime::Error) -> HostError {
         trap_error(error, &self.inner.limits)
     }
 
+    /// The contract version the component implements (`0.2.0`).
     pub fn version(&self) -> Result<String, HostError> {
         let (mut store, api) = self.api()?;
         api.call_version(&mut store).map_err(|e| self.trap(e))
+    }
+
+    /// The core engine's version inside the component.
+    pub fn engine_version(&self) -> Result<String, HostError> {
+        let (mut store, api) = self.api()?;
+        api.call_engine_version(&mut store).map_err(|e| self.trap(e))
     }
 
     /// GitLab's validation of a typed rule (`Ok(Err(_))`: GitLab refuses it).
@@ -243,113 +305,267 @@ impl Policy {
         Ok(answer.map_err(convert::core_rejection))
     }
 
-    /// GitLab's REST parameter layer and validation: the rule `params` would create.
+    /// GitLab's REST parameter layer and validation: the rule `params_json` would create
+    /// (or, with `context.previous`, update it into).
     pub fn validate_params(
         &self,
         kind: RuleKind,
-        params: &serde_json::Value,
+        params_json: &str,
         context: &ValidationContext<'_>,
     ) -> Result<Result<Rule, Rejection>, HostError> {
         let (mut store, api) = self.api()?;
         let answer = api
-            .call_validate_params(
-                &mut store,
-                convert::wit_kind(kind),
-                &params.to_string(),
-                &convert::wit_context(context),
-            )
+            .call_validate_params(&mut store, convert::wit_kind(kind), params_json, &convert::wit_context(context))
             .map_err(|e| self.trap(e))?;
         Ok(answer.map(convert::core_rule).map_err(convert::core_rejection))
     }
 
-    /// One-shot: compile `rules` in a fresh instance and decide `request`.
-    pub fn decide(&self, rules: &[Rule], request: &DecisionRequest) -> Result<Decision, HostError> {
+    /// One-shot decision in a fresh instance (few rules are scanned, not indexed).
+    pub fn decide(&self, rules: Rules<'_>, request: &DecisionRequest) -> Result<Summary, HostError> {
         let (mut store, api) = self.api()?;
-        api.call_decide(&mut store, &convert::wit_rules(rules), &convert::wit_request(request))
+        api.call_decide(&mut store, &convert::wit_source(rules), &convert::wit_request(request))
             .map_err(|e| self.trap(e))?
-            .map(convert::core_decision)
-            .map_err(HostError::CannotDecide)
+            .map(convert::core_summary)
+            .map_err(one_shot_error)
     }
 
+    /// One-shot explanation: every blocking rule and the reason.
+    pub fn explain(&self, rules: Rules<'_>, request: &DecisionRequest) -> Result<Decision, HostError> {
+        let (mut store, api) = self.api()?;
+        api.call_explain(&mut store, &convert::wit_source(rules), &convert::wit_request(request))
+            .map_err(|e| self.trap(e))?
+            .map(convert::core_decision)
+            .map_err(one_shot_error)
+    }
+
+    /// Which `names` `pattern` matches as a rule for targets of `kind` would.
     pub fn preview(
         &self,
         pattern: &str,
-        package_type: Option<PackageType>,
+        kind: TargetKind,
         names: &[String],
-    ) -> Result<Vec<PreviewMatch>, HostError> {
+        unit: OffsetUnit,
+    ) -> Result<Preview, HostError> {
         let (mut store, api) = self.api()?;
-        let matches = api
-            .call_preview(&mut store, pattern, package_type.map(convert::wit_package_type), names)
+        let preview = api
+            .call_preview(&mut store, pattern, convert::wit_target_kind(kind), names, convert::wit_offset_unit(unit))
             .map_err(|e| self.trap(e))?;
-        Ok(matches
-            .into_iter()
-            .map(|m| PreviewMatch {
-                name: m.name,
-                matched: m.matched,
-                spans: m.spans.into_iter().map(|(s, e)| (s as usize, e as usize)).collect(),
-                error: m.error,
-            })
-            .collect())
+        Ok(convert::core_preview(preview))
     }
 
-    /// Compile `rules` into a rule-set resource in an instance of its own.
-    pub fn rule_set(&self, rules: &[Rule]) -> Result<ComponentRuleSet, HostError> {
-        let (mut store, rule_sets) = self.instance(|inner, store, instance| inner.rule_sets.load(store, instance))?;
-        let handle = rule_sets
-            .rule_set()
-            .call_compile(&mut store, &convert::wit_rules(rules))
-            .map_err(|e| self.trap(e))?
-            .map_err(|errors| HostError::RulesRefused(convert::core_rejection(errors)))?;
-        Ok(ComponentRuleSet { store, rule_sets, handle, limits: self.inner.limits })
+    /// Compile `rules` into a rule set with an instance of its own.
+    pub fn rule_set(&self, rules: Rules<'_>) -> Result<ComponentRuleSet, HostError> {
+        let mut instance = self.instance()?;
+        let handle = instance.compile(rules)?;
+        Ok(ComponentRuleSet { instance, handle })
     }
 }
 
-/// A compiled rule set living in its own component instance.
-pub struct ComponentRuleSet {
+fn one_shot_error(error: api::OneShotError) -> HostError {
+    match error {
+        api::OneShotError::RulesRefused(error) => HostError::RulesRefused(convert::compile_error(error)),
+        api::OneShotError::CannotDecide(error) => HostError::CannotDecide(convert::decide_error(error)),
+    }
+}
+
+static NEXT_INSTANCE_ID: AtomicU64 = AtomicU64::new(0);
+
+/// One component instance: any number of compiled rule sets and name lists live in it.
+/// `Send`, not `Sync`. After a trap it refuses every call ([`HostError::InstanceUnusable`]):
+/// drop it and make another.
+pub struct Instance {
     store: Store<HostState>,
-    rule_sets: engine_iface::Guest,
-    handle: ResourceAny,
+    exports: engine_iface::Guest,
+    api: api::Guest,
     limits: Limits,
+    trapped: bool,
+    id: u64,
 }
 
-impl std::fmt::Debug for ComponentRuleSet {
+impl std::fmt::Debug for Instance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ComponentRuleSet").finish_non_exhaustive()
+        f.debug_struct("Instance").field("id", &self.id).field("trapped", &self.trapped).finish_non_exhaustive()
     }
+}
+
+/// A compiled rule set inside one [`Instance`]; pass it back to that instance's methods.
+/// Dropping the handle does not free the guest's memory: call [`Instance::drop_rule_set`].
+#[derive(Debug)]
+pub struct RuleSetHandle {
+    resource: ResourceAny,
+    instance: u64,
+}
+
+/// A name list inside one [`Instance`].
+#[derive(Debug)]
+pub struct NameListHandle {
+    resource: ResourceAny,
+    instance: u64,
+}
+
+impl Instance {
+    /// Run `call` with the deadline re-armed; a trap makes the instance unusable.
+    fn call<R>(
+        &mut self,
+        call: impl FnOnce(&engine_iface::Guest, &api::Guest, &mut Store<HostState>) -> wasmtime::Result<R>,
+    ) -> Result<R, HostError> {
+        if self.trapped {
+            return Err(HostError::InstanceUnusable);
+        }
+        arm(&mut self.store, &self.limits);
+        call(&self.exports, &self.api, &mut self.store).map_err(|error| {
+            self.trapped = true;
+            trap_error(error, &self.limits)
+        })
+    }
+
+    fn own(&self, handle: &RuleSetHandle) -> Result<ResourceAny, HostError> {
+        if handle.instance == self.id { Ok(handle.resource) } else { Err(HostError::ForeignRuleSet) }
+    }
+
+    /// Whether an earlier call trapped (every call now fails).
+    pub fn is_unusable(&self) -> bool {
+        self.trapped
+    }
+
+    /// Bytes of linear memory the instance has grown to (it never shrinks; freed rule sets'
+    /// memory is reused by later ones).
+    pub fn memory_bytes(&self) -> usize {
+        self.store.data().memory_bytes
+    }
+
+    /// Compile `rules` into a rule set living in this instance.
+    pub fn compile(&mut self, rules: Rules<'_>) -> Result<RuleSetHandle, HostError> {
+        let source = convert::wit_source(rules);
+        let resource = self
+            .call(|exports, _, store| exports.rule_set().call_compile(store, &source))?
+            .map_err(|error| HostError::RulesRefused(convert::compile_error(error)))?;
+        Ok(RuleSetHandle { resource, instance: self.id })
+    }
+
+    /// Free a rule set's memory in the guest.
+    pub fn drop_rule_set(&mut self, handle: RuleSetHandle) -> Result<(), HostError> {
+        let resource = self.own(&handle)?;
+        self.call(|_, _, store| resource.resource_drop(store))
+    }
+
+    /// How many rules the set holds.
+    pub fn len(&mut self, set: &RuleSetHandle) -> Result<u32, HostError> {
+        let resource = self.own(set)?;
+        self.call(|exports, _, store| exports.rule_set().call_len(store, resource))
+    }
+
+    /// GitLab's answer, as scalars (nothing is allocated for it on either side).
+    pub fn decide(&mut self, set: &RuleSetHandle, request: &DecisionRequest) -> Result<Summary, HostError> {
+        let resource = self.own(set)?;
+        let request = convert::wit_request(request);
+        self.call(|exports, _, store| exports.rule_set().call_decide(store, resource, &request))?
+            .map(convert::core_summary)
+            .map_err(|error| HostError::CannotDecide(convert::decide_error(error)))
+    }
+
+    /// The full answer: every blocking rule id and the reason.
+    pub fn explain(&mut self, set: &RuleSetHandle, request: &DecisionRequest) -> Result<Decision, HostError> {
+        let resource = self.own(set)?;
+        let request = convert::wit_request(request);
+        self.call(|exports, _, store| exports.rule_set().call_explain(store, resource, &request))?
+            .map(convert::core_decision)
+            .map_err(|error| HostError::CannotDecide(convert::decide_error(error)))
+    }
+
+    /// One verdict per request, in order.
+    pub fn decide_batch(&mut self, set: &RuleSetHandle, requests: &[DecisionRequest]) -> Result<Vec<Verdict>, HostError> {
+        let resource = self.own(set)?;
+        let requests: Vec<_> = requests.iter().map(convert::wit_request).collect();
+        let verdicts = self.call(|exports, _, store| exports.rule_set().call_decide_batch(store, resource, &requests))?;
+        Ok(verdicts.into_iter().map(convert::core_verdict).collect())
+    }
+
+    /// One verdict per name: may `actor` do `action` to each target of `kind` in `names`?
+    pub fn decide_names(
+        &mut self,
+        set: &RuleSetHandle,
+        kind: TargetKind,
+        names: &[String],
+        action: Action,
+        actor: Actor,
+    ) -> Result<Vec<Verdict>, HostError> {
+        let resource = self.own(set)?;
+        let (kind, action, actor) = (convert::wit_target_kind(kind), convert::wit_action(action), convert::wit_actor(actor));
+        let verdicts = self.call(|exports, _, store| {
+            exports.rule_set().call_decide_names(store, resource, kind, names, action, actor)
+        })?;
+        Ok(verdicts.into_iter().map(convert::core_verdict).collect())
+    }
+
+    /// Advice on the set's rules.
+    pub fn lint(&mut self, set: &RuleSetHandle) -> Result<Vec<Finding>, HostError> {
+        let resource = self.own(set)?;
+        let findings = self.call(|exports, _, store| exports.rule_set().call_lint(store, resource))?;
+        Ok(findings.into_iter().map(convert::core_finding).collect())
+    }
+
+    /// Keep `names` in this instance for repeated previews.
+    pub fn name_list(&mut self, names: &[String], unit: OffsetUnit) -> Result<NameListHandle, HostError> {
+        let unit = convert::wit_offset_unit(unit);
+        let resource = self.call(|exports, _, store| exports.name_list().call_constructor(store, names, unit))?;
+        Ok(NameListHandle { resource, instance: self.id })
+    }
+
+    /// Which names of the list `pattern` matches as a rule for targets of `kind` would.
+    pub fn preview(&mut self, names: &NameListHandle, pattern: &str, kind: TargetKind) -> Result<Preview, HostError> {
+        if names.instance != self.id {
+            return Err(HostError::ForeignRuleSet);
+        }
+        let (resource, kind) = (names.resource, convert::wit_target_kind(kind));
+        let preview = self.call(|exports, _, store| exports.name_list().call_preview(store, resource, pattern, kind))?;
+        Ok(convert::core_preview(preview))
+    }
+
+    /// Validation through this instance (see [`Policy::validate_params`]).
+    pub fn validate_params(
+        &mut self,
+        kind: RuleKind,
+        params_json: &str,
+        context: &ValidationContext<'_>,
+    ) -> Result<Result<Rule, Rejection>, HostError> {
+        let (kind, context) = (convert::wit_kind(kind), convert::wit_context(context));
+        let answer = self.call(|_, api, store| api.call_validate_params(store, kind, params_json, &context))?;
+        Ok(answer.map(convert::core_rule).map_err(convert::core_rejection))
+    }
+}
+
+/// A compiled rule set with an instance of its own: the simple way to decide many requests.
+#[derive(Debug)]
+pub struct ComponentRuleSet {
+    instance: Instance,
+    handle: RuleSetHandle,
 }
 
 impl ComponentRuleSet {
-    fn call<R>(
+    pub fn decide(&mut self, request: &DecisionRequest) -> Result<Summary, HostError> {
+        self.instance.decide(&self.handle, request)
+    }
+
+    pub fn explain(&mut self, request: &DecisionRequest) -> Result<Decision, HostError> {
+        self.instance.explain(&self.handle, request)
+    }
+
+    pub fn decide_batch(&mut self, requests: &[DecisionRequest]) -> Result<Vec<Verdict>, HostError> {
+        self.instance.decide_batch(&self.handle, requests)
+    }
+
+    pub fn decide_names(
         &mut self,
-        f: impl FnOnce(
-            &engine_iface::GuestRuleSet,
-            &mut Store<HostState>,
-            ResourceAny,
-        ) -> wasmtime::Result<R>,
-    ) -> Result<R, HostError> {
-        arm(&mut self.store, &self.limits);
-        let limits = self.limits;
-        f(&self.rule_sets.rule_set(), &mut self.store, self.handle)
-            .map_err(|e| trap_error(e, &limits))
+        kind: TargetKind,
+        names: &[String],
+        action: Action,
+        actor: Actor,
+    ) -> Result<Vec<Verdict>, HostError> {
+        self.instance.decide_names(&self.handle, kind, names, action, actor)
     }
 
-    pub fn decide(&mut self, request: &DecisionRequest) -> Result<Decision, HostError> {
-        let request = convert::wit_request(request);
-        self.call(|rs, store, handle| rs.call_decide(store, handle, &request))?
-            .map(convert::core_decision)
-            .map_err(HostError::CannotDecide)
-    }
-
-    /// Each answer stands alone: `Err` for a request the engine cannot decide.
-    pub fn decide_batch(&mut self, requests: &[DecisionRequest]) -> Result<Vec<Result<Decision, String>>, HostError> {
-        let requests: Vec<wit::DecisionRequest> = requests.iter().map(convert::wit_request).collect();
-        let answers = self.call(|rs, store, handle| rs.call_decide_batch(store, handle, &requests))?;
-        Ok(answers.into_iter().map(|a| a.map(convert::core_decision)).collect())
-    }
-
-    /// Lint findings as (kind, rule ids, message).
-    pub fn lint(&mut self) -> Result<Vec<(String, Vec<i64>, String)>, HostError> {
-        let findings = self.call(|rs, store, handle| rs.call_lint(store, handle))?;
-        Ok(findings.into_iter().map(|f| (f.kind, f.rule_ids, f.message)).collect())
+    pub fn lint(&mut self) -> Result<Vec<Finding>, HostError> {
+        self.instance.lint(&self.handle)
     }
 }

@@ -541,7 +541,7 @@ async fn delete_container_rule(
 
 /// The project's compiled rules, current as of the `rules_version` read for this request.
 async fn compiled_rules(
-    state: &AppState,
+    state: &Arc<AppState>,
     project: &Project,
     kind: RuleKind,
 ) -> Result<Arc<dyn CompiledRules>, ApiError> {
@@ -549,7 +549,12 @@ async fn compiled_rules(
         return Ok(set);
     }
     let rules = state.store.rules(project.id, kind).await?;
-    state.cache.insert(project.id, kind, project.rules_version, rules).map_err(ApiError::Internal)
+    // Compiling runs guest code for up to its deadline: not on the async runtime's threads.
+    let (state, id, version) = (Arc::clone(state), project.id, project.rules_version);
+    tokio::task::spawn_blocking(move || state.cache.insert(id, kind, version, rules))
+        .await
+        .map_err(|error| ApiError::Internal(format!("the compile task failed: {error}")))?
+        .map_err(ApiError::Internal)
 }
 
 async fn package_decisions(
@@ -574,7 +579,7 @@ async fn container_decisions(
 /// `{"decisions": [...]}`. The actor is the caller; only administrators (service tokens)
 /// may name another actor.
 async fn decisions(
-    state: &AppState,
+    state: &Arc<AppState>,
     headers: &HeaderMap,
     reference: &str,
     kind: RuleKind,

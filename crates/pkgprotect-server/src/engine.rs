@@ -1,15 +1,22 @@
-//! Where decisions are made: an [`Engine`] compiles a project's rules once; the
-//! [`RuleSetCache`] keeps one compiled set per project and replaces it when the project's
-//! `rules_version` in the database moves — whichever instance made the change.
+//! Where decisions are made. An [`Engine`] compiles a project's rules; the [`RuleSetCache`]
+//! keeps the compiled rules of the most recently used projects (bounded) and replaces them
+//! when the project's `rules_version` in the database moves — whichever instance made the
+//! change.
+//!
+//! The component engine scales with projects, not with instances: a fixed pool of component
+//! instances is shared by every project, each instance holds the rule sets of many projects
+//! (rule sets are resources), and each keeps its own least-recently-used set of them, bounded
+//! by count and by the instance's memory.
 
-use pkgprotect::{Decision, DecisionRequest, Rule, RuleKind, RuleSet};
+use pkgprotect::{Decision, DecisionRequest, Rule, RuleKind, RuleSet, Verdict};
+use pkgprotect_host::{HostError, Instance, Policy, RuleSetHandle, Rules};
 use std::collections::HashMap;
-use pkgprotect_host::{ComponentRuleSet, HostError, Policy};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Compiled rules that answer decisions; shared across request threads.
 pub trait CompiledRules: Send + Sync {
+    /// One full answer per request, in order; `Err` (a message for the caller) means refused.
     fn decide_batch(&self, requests: &[DecisionRequest]) -> Vec<Result<Decision, String>>;
 }
 
@@ -41,65 +48,212 @@ impl Engine for NativeEngine {
     }
 }
 
-/// A compiled rule set and the `rules_version` it was built from.
-type Versioned = (i64, Arc<dyn CompiledRules>);
+/// Sizes of the component engine's pool.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolLimits {
+    /// Component instances shared by every project (default: one per core).
+    pub instances: usize,
+    /// Most rule sets one instance keeps compiled; the least recently used go first.
+    pub rule_sets_per_instance: usize,
+}
+
+impl Default for PoolLimits {
+    fn default() -> Self {
+        PoolLimits {
+            instances: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            rule_sets_per_instance: 4096,
+        }
+    }
+}
 
 /// The WebAssembly component through the wasmtime host crate: the default engine, so the
 /// server decides with the very bytes every other host runs.
 #[derive(Debug, Clone)]
 pub struct ComponentEngine {
-    policy: Policy,
-    /// Instances per compiled rule set: requests on different threads do not queue on one.
-    instances: usize,
+    pool: Arc<Pool>,
 }
 
 impl ComponentEngine {
     pub fn new(policy: Policy) -> Self {
-        let instances = std::thread::available_parallelism().map_or(2, |n| n.get());
-        ComponentEngine { policy, instances }
+        Self::with_limits(policy, PoolLimits::default())
+    }
+
+    pub fn with_limits(policy: Policy, limits: PoolLimits) -> Self {
+        let slots = (0..limits.instances.max(1)).map(|_| Mutex::new(Slot::default())).collect();
+        ComponentEngine {
+            pool: Arc::new(Pool { policy, limits, slots, next: AtomicUsize::new(0), next_set: AtomicU64::new(0) }),
+        }
     }
 }
 
-/// A few instances of one compiled rule set, each behind its own mutex.
-struct ComponentRules {
+struct Pool {
     policy: Policy,
-    rules: Vec<Rule>,
-    instances: Vec<Mutex<ComponentRuleSet>>,
+    limits: PoolLimits,
+    slots: Box<[Mutex<Slot>]>,
     next: AtomicUsize,
+    next_set: AtomicU64,
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool").field("limits", &self.limits).finish_non_exhaustive()
+    }
+}
+
+/// One instance of the pool and the rule sets compiled in it, by compiled-rules id.
+#[derive(Default)]
+struct Slot {
+    instance: Option<Instance>,
+    sets: HashMap<u64, (RuleSetHandle, u64)>,
+    /// Ticks on every use; the smallest tick is the least recently used set.
+    clock: u64,
+    /// Ids of compiled rules dropped by the cache, whose handles this slot still holds.
+    dead: Vec<u64>,
+}
+
+impl Slot {
+    /// The instance, made anew when there is none or the last one trapped.
+    fn instance(&mut self, policy: &Policy) -> Result<&mut Instance, HostError> {
+        if self.instance.as_ref().is_none_or(Instance::is_unusable) {
+            // Handles of a dropped instance die with it.
+            self.sets.clear();
+            self.instance = Some(policy.instance()?);
+        }
+        self.instance.as_mut().ok_or(HostError::InstanceUnusable)
+    }
+
+    /// Free the guest memory of rule sets the cache no longer holds.
+    fn collect_dead(&mut self) {
+        for id in std::mem::take(&mut self.dead) {
+            if let (Some((handle, _)), Some(instance)) = (self.sets.remove(&id), self.instance.as_mut()) {
+                // A failed drop makes the instance unusable; the next use replaces it.
+                let _ = instance.drop_rule_set(handle);
+            }
+        }
+    }
+
+    /// Drop the least recently used quarter of the sets.
+    fn evict(&mut self) {
+        let mut by_age: Vec<(u64, u64)> = self.sets.iter().map(|(&id, &(_, used))| (used, id)).collect();
+        by_age.sort_unstable();
+        let count = by_age.len().div_ceil(4);
+        for (_, id) in by_age.into_iter().take(count) {
+            if let (Some((handle, _)), Some(instance)) = (self.sets.remove(&id), self.instance.as_mut()) {
+                let _ = instance.drop_rule_set(handle);
+            }
+        }
+    }
+}
+
+/// One project's rules: compiled lazily in whichever pool instance answers for them.
+struct ComponentRules {
+    pool: Arc<Pool>,
+    id: u64,
+    rules: Vec<Rule>,
+}
+
+impl Drop for ComponentRules {
+    fn drop(&mut self) {
+        for slot in self.pool.slots.iter() {
+            slot.lock().unwrap_or_else(PoisonError::into_inner).dead.push(self.id);
+        }
+    }
 }
 
 impl ComponentRules {
-    fn answer(&self, set: &mut ComponentRuleSet, requests: &[DecisionRequest]) -> Vec<Result<Decision, String>> {
-        match set.decide_batch(requests) {
-            Ok(answers) => answers,
-            Err(error) => {
-                // A trapped instance cannot be trusted again: rebuild it, fail this batch closed.
-                if let Ok(fresh) = self.policy.rule_set(&self.rules) {
-                    *set = fresh;
+    /// The slot to decide in: the first free one from a rotating start, else wait for one.
+    fn slot(&self) -> Result<std::sync::MutexGuard<'_, Slot>, HostError> {
+        let slots = &self.pool.slots;
+        let start = self.pool.next.fetch_add(1, Ordering::Relaxed);
+        for offset in 0..slots.len() {
+            if let Some(Ok(slot)) = slots.get((start + offset) % slots.len()).map(Mutex::try_lock) {
+                return Ok(slot);
+            }
+        }
+        let slot = slots.get(start % slots.len().max(1)).ok_or(HostError::InstanceUnusable)?;
+        Ok(slot.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The memory above which a slot evicts before compiling more: three quarters of the cap.
+    fn memory_budget(&self) -> usize {
+        self.pool.policy.limits().memory_bytes / 4 * 3
+    }
+
+    fn decide_in(&self, slot: &mut Slot, requests: &[DecisionRequest]) -> Result<Vec<Verdict>, HostError> {
+        slot.collect_dead();
+        slot.clock += 1;
+        let tick = slot.clock;
+        if let Some((_, used)) = slot.sets.get_mut(&self.id) {
+            *used = tick;
+        } else {
+            let over_count = slot.sets.len() >= self.pool.limits.rule_sets_per_instance;
+            let over_memory = slot.instance.as_ref().is_some_and(|i| i.memory_bytes() > self.memory_budget());
+            if over_count || over_memory {
+                slot.evict();
+            }
+            let handle = slot.instance(&self.pool.policy)?.compile(Rules::Typed(&self.rules))?;
+            slot.sets.insert(self.id, (handle, tick));
+        }
+        let (handle, _) = slot.sets.get(&self.id).ok_or(HostError::ForeignRuleSet)?;
+        let instance = slot.instance.as_mut().ok_or(HostError::InstanceUnusable)?;
+        instance.decide_batch(handle, requests)
+    }
+
+    /// The full answers: verdicts for all, explanations only for the requests not allowed.
+    fn explain_refusals(
+        &self,
+        slot: &mut Slot,
+        requests: &[DecisionRequest],
+        verdicts: &[Verdict],
+    ) -> Vec<Result<Decision, String>> {
+        let Some((handle, _)) = slot.sets.get(&self.id) else {
+            return requests.iter().map(|_| Err("the rule set was evicted while deciding".to_owned())).collect();
+        };
+        let Some(instance) = slot.instance.as_mut() else {
+            return requests.iter().map(|_| Err("no component instance".to_owned())).collect();
+        };
+        requests
+            .iter()
+            .zip(verdicts)
+            .map(|(request, verdict)| match verdict {
+                Verdict::Allowed => Ok(pkgprotect::allowed_decision(request)),
+                Verdict::Blocked | Verdict::Undecidable => {
+                    instance.explain(handle, request).map_err(|error| error.to_string())
                 }
+            })
+            .collect()
+    }
+}
+
+impl CompiledRules for ComponentRules {
+    fn decide_batch(&self, requests: &[DecisionRequest]) -> Vec<Result<Decision, String>> {
+        let answer = self.slot().and_then(|mut slot| {
+            let verdicts = self.decide_in(&mut slot, requests)?;
+            Ok((slot, verdicts))
+        });
+        match answer {
+            Ok((mut slot, verdicts)) if verdicts.len() == requests.len() => {
+                self.explain_refusals(&mut slot, requests, &verdicts)
+            }
+            Ok(_) => requests.iter().map(|_| Err("the component answered a different number of requests".into())).collect(),
+            Err(error) => {
+                tracing::warn!(error = %error_chain(&error), "component decision failed; refusing the batch");
                 requests.iter().map(|_| Err(error.to_string())).collect()
             }
         }
     }
 }
 
-impl CompiledRules for ComponentRules {
-    fn decide_batch(&self, requests: &[DecisionRequest]) -> Vec<Result<Decision, String>> {
-        let count = self.instances.len().max(1);
-        let start = self.next.fetch_add(1, Ordering::Relaxed);
-        for offset in 0..count {
-            if let Some(Ok(mut set)) = self.instances.get((start + offset) % count).map(Mutex::try_lock) {
-                return self.answer(&mut set, requests);
-            }
-        }
-        match self.instances.get(start % count) {
-            Some(slot) => {
-                let mut set = slot.lock().unwrap_or_else(PoisonError::into_inner);
-                self.answer(&mut set, requests)
-            }
-            None => requests.iter().map(|_| Err("no component instance".to_owned())).collect(),
-        }
+/// `error` with its sources, for logs.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
     }
+    text
 }
 
 impl Engine for ComponentEngine {
@@ -107,19 +261,32 @@ impl Engine for ComponentEngine {
         "component"
     }
 
+    /// Checks the rules by compiling them once in a pool instance (so a rule set the
+    /// component refuses or cannot hold is refused here, not at decision time), then keeps
+    /// them for lazy compilation in whichever instance decides.
     fn compile(&self, rules: Vec<Rule>) -> Result<Arc<dyn CompiledRules>, String> {
-        let instances = (0..self.instances)
-            .map(|_| self.policy.rule_set(&rules).map(Mutex::new))
-            .collect::<Result<Vec<_>, HostError>>()
-            .map_err(|e| e.to_string())?;
-        Ok(Arc::new(ComponentRules { policy: self.policy.clone(), rules, instances, next: AtomicUsize::new(0) }))
+        let id = self.pool.next_set.fetch_add(1, Ordering::Relaxed);
+        let compiled = ComponentRules { pool: Arc::clone(&self.pool), id, rules };
+        let mut slot = compiled.slot().map_err(|error| error.to_string())?;
+        compiled.decide_in(&mut slot, &[]).map_err(|error| error.to_string())?;
+        drop(slot);
+        Ok(Arc::new(compiled))
     }
 }
 
-/// One compiled rule set per project, tagged with the `rules_version` it was built from.
+/// A compiled rule set and the `rules_version` it was built from, with its last use.
+struct Cached {
+    version: i64,
+    set: Arc<dyn CompiledRules>,
+    used: u64,
+}
+
+/// The compiled rules of the most recently used projects, at most `capacity` sets, each
+/// tagged with the `rules_version` it was built from.
 pub struct RuleSetCache {
     engine: Arc<dyn Engine>,
-    sets: Mutex<HashMap<(i64, RuleKind), Versioned>>,
+    capacity: usize,
+    sets: Mutex<(HashMap<(i64, RuleKind), Cached>, u64)>,
 }
 
 impl std::fmt::Debug for RuleSetCache {
@@ -128,24 +295,45 @@ impl std::fmt::Debug for RuleSetCache {
     }
 }
 
+/// Default bound of [`RuleSetCache`]: two rule kinds for 25,000 projects.
+pub const DEFAULT_CACHED_RULE_SETS: usize = 50_000;
+
 impl RuleSetCache {
     pub fn new(engine: Arc<dyn Engine>) -> Self {
-        RuleSetCache { engine, sets: Mutex::new(HashMap::new()) }
+        Self::with_capacity(engine, DEFAULT_CACHED_RULE_SETS)
+    }
+
+    pub fn with_capacity(engine: Arc<dyn Engine>, capacity: usize) -> Self {
+        RuleSetCache { engine, capacity: capacity.max(1), sets: Mutex::new((HashMap::new(), 0)) }
     }
 
     pub fn engine_name(&self) -> &'static str {
         self.engine.name()
     }
 
+    /// How many compiled sets the cache holds.
+    pub fn len(&self) -> usize {
+        self.sets.lock().unwrap_or_else(PoisonError::into_inner).0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The compiled set of a project's rules of `kind` if it was built from `version`.
     /// (Package and container rules have separate id sequences, as in GitLab, so they
     /// compile into separate sets.)
     pub fn get(&self, project_id: i64, kind: RuleKind, version: i64) -> Option<Arc<dyn CompiledRules>> {
-        let sets = self.sets.lock().unwrap_or_else(PoisonError::into_inner);
-        sets.get(&(project_id, kind)).filter(|(built_from, _)| *built_from == version).map(|(_, set)| Arc::clone(set))
+        let mut guard = self.sets.lock().unwrap_or_else(PoisonError::into_inner);
+        let (sets, clock) = &mut *guard;
+        *clock += 1;
+        let cached = sets.get_mut(&(project_id, kind)).filter(|cached| cached.version == version)?;
+        cached.used = *clock;
+        Some(Arc::clone(&cached.set))
     }
 
-    /// Compile `rules` read at `version` and keep them unless a newer version is already cached.
+    /// Compile `rules` read at `version` and keep them unless a newer version is already
+    /// cached. Compiling is slow work: call this off the async runtime.
     pub fn insert(
         &self,
         project_id: i64,
@@ -154,11 +342,26 @@ impl RuleSetCache {
         rules: Vec<Rule>,
     ) -> Result<Arc<dyn CompiledRules>, String> {
         let compiled = self.engine.compile(rules)?;
-        let mut sets = self.sets.lock().unwrap_or_else(PoisonError::into_inner);
-        let newer_cached = sets.get(&(project_id, kind)).is_some_and(|(cached, _)| *cached > version);
+        let mut guard = self.sets.lock().unwrap_or_else(PoisonError::into_inner);
+        let (sets, clock) = &mut *guard;
+        *clock += 1;
+        let newer_cached = sets.get(&(project_id, kind)).is_some_and(|cached| cached.version > version);
         if !newer_cached {
-            sets.insert((project_id, kind), (version, Arc::clone(&compiled)));
+            if sets.len() >= self.capacity && !sets.contains_key(&(project_id, kind)) {
+                evict_oldest_tenth(sets);
+            }
+            sets.insert((project_id, kind), Cached { version, set: Arc::clone(&compiled), used: *clock });
         }
         Ok(compiled)
+    }
+}
+
+/// Drop the least recently used tenth (at least one), so eviction runs once per many inserts.
+fn evict_oldest_tenth(sets: &mut HashMap<(i64, RuleKind), Cached>) {
+    let mut by_age: Vec<(u64, (i64, RuleKind))> = sets.iter().map(|(&key, cached)| (cached.used, key)).collect();
+    by_age.sort_unstable_by_key(|&(used, _)| used);
+    let count = by_age.len().div_ceil(10);
+    for (_, key) in by_age.into_iter().take(count) {
+        sets.remove(&key);
     }
 }

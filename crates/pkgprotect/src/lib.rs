@@ -33,6 +33,8 @@ mod formats;
 pub mod glob;
 pub mod lint;
 pub mod model;
+pub mod names;
+mod oneshot;
 pub mod params;
 pub mod preview;
 pub mod preview_pattern;
@@ -45,12 +47,14 @@ pub use glob::{Glob, MatchError, glob_matches, glob_matches_pypi};
 pub use lint::{Finding, FindingKind};
 pub use model::{
     Action, Actor, ContainerRepositoryRule, Decision, DecisionRequest, PackageRule, PackageType, Rule, RuleKind,
-    Target, UnknownAction, UnknownPackageType, UnknownRuleKind,
+    Summary, Target, TargetKind, UnknownAction, UnknownPackageType, UnknownRuleKind, Verdict,
 };
-pub use params::{ParamsMode, parse_rule_params};
+pub use names::{NameList, OffsetUnit, Preview};
+pub use params::{ParamsMode, parse_rule_params, validate_params_json};
 pub use preview::{PreviewMatch, preview};
 pub use preview_pattern::PreviewPattern;
-pub use ruleset::{DecideError, Invariant, RuleSet, RuleSetError};
+pub use oneshot::{OneShotError, SCAN_THRESHOLD};
+pub use ruleset::{DecideError, Invariant, RuleSet, RuleSetError, allowed_decision};
 pub use validate::{Field, Rejection, RejectionStatus, ValidationContext, ValidationError, validate_rule};
 
 /// The crate version, as hosts report it.

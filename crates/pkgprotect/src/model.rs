@@ -351,6 +351,33 @@ impl fmt::Display for Actor {
     }
 }
 
+/// What a request is about, without its name: a package of one type, or a container
+/// repository. Batches of names for one kind ([`crate::NameList`], `decide-names` in the
+/// component) carry it once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TargetKind {
+    Package(PackageType),
+    ContainerRepository,
+}
+
+impl TargetKind {
+    /// The target of this kind named `name`.
+    pub fn target(self, name: String) -> Target {
+        match self {
+            TargetKind::Package(package_type) => Target::Package { name, package_type },
+            TargetKind::ContainerRepository => Target::ContainerRepository { path: name },
+        }
+    }
+
+    /// The package type of a package target; `None` for container repositories.
+    pub const fn package_type(self) -> Option<PackageType> {
+        match self {
+            TargetKind::Package(package_type) => Some(package_type),
+            TargetKind::ContainerRepository => None,
+        }
+    }
+}
+
 /// What is being pushed or deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Target {
@@ -359,6 +386,14 @@ pub enum Target {
 }
 
 impl Target {
+    /// Its kind: package type or container repository.
+    pub fn target_kind(&self) -> TargetKind {
+        match self {
+            Target::Package { package_type, .. } => TargetKind::Package(*package_type),
+            Target::ContainerRepository { .. } => TargetKind::ContainerRepository,
+        }
+    }
+
     pub fn kind(&self) -> RuleKind {
         match self {
             Target::Package { .. } => RuleKind::Package,
@@ -445,4 +480,52 @@ pub struct Decision {
     pub blocking_rule_ids: Vec<i64>,
     /// One sentence for humans: why the request is allowed or blocked.
     pub reason: Arc<str>,
+}
+
+/// A [`Decision`] without its explanation: what a hot path needs, with no heap data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Summary {
+    pub allowed: bool,
+    /// How many rules block the request.
+    pub blocking_rules: u32,
+    /// The first blocking rule, in the order the rules were given.
+    pub first_blocking_rule: Option<i64>,
+}
+
+impl Summary {
+    /// The summary of a full decision.
+    pub fn of(decision: &Decision) -> Self {
+        Summary {
+            allowed: decision.allowed,
+            blocking_rules: u32::try_from(decision.blocking_rule_ids.len()).unwrap_or(u32::MAX),
+            first_blocking_rule: decision.blocking_rule_ids.first().copied(),
+        }
+    }
+}
+
+/// One request's answer in a batch, in one byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Allowed,
+    Blocked,
+    /// The decision could not be made (GitLab's query fails, or the engine found itself
+    /// inconsistent): refuse the request.
+    Undecidable,
+}
+
+impl Verdict {
+    /// The verdict of one decision's outcome.
+    pub fn of<E>(answer: &Result<Summary, E>) -> Self {
+        match answer {
+            Ok(summary) if summary.allowed => Verdict::Allowed,
+            Ok(_) => Verdict::Blocked,
+            Err(_) => Verdict::Undecidable,
+        }
+    }
+
+    /// Whether the request may go ahead: only an explicit allow does.
+    pub fn allowed(self) -> bool {
+        self == Verdict::Allowed
+    }
 }

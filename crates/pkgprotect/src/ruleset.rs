@@ -4,7 +4,7 @@
 use crate::access::AccessLevel;
 use crate::glob::{Glob, MatchError, Shape};
 use crate::lint::{Finding, lint_rules};
-use crate::model::{Action, Actor, Decision, DecisionRequest, PackageType, Rule, RuleKind, Target};
+use crate::model::{Action, Actor, Decision, DecisionRequest, PackageType, Rule, RuleKind, Summary, TargetKind};
 use crate::text::{fold, is_blank, normalize_pypi};
 use crate::validate::{Field, MAX_PATTERN_CHARS, allowed_levels};
 use std::borrow::Cow;
@@ -26,6 +26,10 @@ pub enum RuleSetError {
     BlankPattern { id: i64, field: Field },
     #[error("rule {id}: `{field}` has {chars} characters (maximum is 255)")]
     PatternTooLong { id: i64, field: Field, chars: usize },
+    /// GitLab JSON rules ([`RuleSet::from_gitlab_json`]) that are not JSON, or not an array
+    /// of rule objects of GitLab's shape; `line` and `column` are 1-based.
+    #[error("the rules are not GitLab rule JSON (line {line}, column {column}): {message}")]
+    InvalidJson { line: usize, column: usize, message: String },
 }
 
 /// A decision could not be made. The caller must treat the request as refused, whatever
@@ -462,11 +466,24 @@ pub struct RuleSet {
     injected: Vec<Invariant>,
 }
 
+/// The reasons of allowed decisions.
+pub(crate) mod reasons {
+    pub const ADMIN: &str = "administrators are never blocked by protection rules";
+    pub const BLANK_NAME: &str = "a blank name matches no protection rule";
+    pub const NOT_BLOCKED: &str = "no protection rule blocks this request";
+}
+
 /// The reasons of allowed decisions, shared by every decision that gives them.
 struct AllowedReasons {
     admin: Arc<str>,
     blank_name: Arc<str>,
     not_blocked: Arc<str>,
+}
+
+/// What [`RuleSet::evaluate`] found; the blocking positions are in its `hits`.
+enum Evaluated {
+    Allowed(Allowed),
+    Blocked,
 }
 
 #[derive(Clone, Copy)]
@@ -493,9 +510,9 @@ impl RuleSet {
             pypi_users: Bucket::default(),
             containers: Bucket::default(),
             allowed_reasons: AllowedReasons {
-                admin: Arc::from("administrators are never blocked by protection rules"),
-                blank_name: Arc::from("a blank name matches no protection rule"),
-                not_blocked: Arc::from("no protection rule blocks this request"),
+                admin: Arc::from(reasons::ADMIN),
+                blank_name: Arc::from(reasons::BLANK_NAME),
+                not_blocked: Arc::from(reasons::NOT_BLOCKED),
             },
             #[cfg(any(test, feature = "fault-injection"))]
             injected: Vec::new(),
@@ -560,26 +577,73 @@ impl RuleSet {
     /// Every `Err` means *refused*: [`DecideError::Match`] where GitLab's own query fails,
     /// [`DecideError::Internal`] where this set's compiled index is found inconsistent.
     pub fn decide(&self, request: &DecisionRequest) -> Result<Decision, DecideError> {
-        let (actor, action) = (request.actor, request.action);
+        let mut hits = Hits::new();
+        let (kind, name) = (request.target.target_kind(), request.target.name());
+        match self.evaluate(kind, name, request.action, request.actor, &mut hits)? {
+            Evaluated::Allowed(why) => Ok(self.allowed(why)),
+            Evaluated::Blocked => self.blocked(request.action, request.actor, hits.sorted()),
+        }
+    }
+
+    /// [`RuleSet::decide`] without the explanation: nothing is allocated for the answer.
+    pub fn summarize(&self, request: &DecisionRequest) -> Result<Summary, DecideError> {
+        let (kind, name) = (request.target.target_kind(), request.target.name());
+        self.summarize_name(kind, name, request.action, request.actor)
+    }
+
+    /// [`RuleSet::summarize`] for a target given by kind and name, so that batches of names
+    /// need no owned request each.
+    pub fn summarize_name(
+        &self,
+        kind: TargetKind,
+        name: &str,
+        action: Action,
+        actor: Actor,
+    ) -> Result<Summary, DecideError> {
+        let mut hits = Hits::new();
+        if let Evaluated::Allowed(_) = self.evaluate(kind, name, action, actor, &mut hits)? {
+            return Ok(Summary { allowed: true, blocking_rules: 0, first_blocking_rule: None });
+        }
+        let positions = hits.sorted();
+        let mut first_blocking_rule = None;
+        for &position in positions {
+            let Some(rule) = self.rules.get(position as usize) else {
+                return Err(self.refuse(Invariant::UnknownRulePosition));
+            };
+            first_blocking_rule = first_blocking_rule.or(Some(rule.id));
+        }
+        if first_blocking_rule.is_none() {
+            return Err(self.refuse(Invariant::NoBlockingRule));
+        }
+        let blocking_rules = u32::try_from(positions.len()).unwrap_or(u32::MAX);
+        Ok(Summary { allowed: false, blocking_rules, first_blocking_rule })
+    }
+
+    /// Which rules block `action` on the target by `actor`: `hits` receives their positions.
+    fn evaluate(
+        &self,
+        kind: TargetKind,
+        raw_name: &str,
+        action: Action,
+        actor: Actor,
+        hits: &mut Hits,
+    ) -> Result<Evaluated, DecideError> {
         if actor == (Actor::User { access_level: AccessLevel::Admin }) {
-            return Ok(self.allowed(Allowed::Admin));
+            return Ok(Evaluated::Allowed(Allowed::Admin));
         }
-        let raw_name = request.target.name();
         if is_blank(raw_name) {
-            return Ok(self.allowed(Allowed::BlankName));
+            return Ok(Evaluated::Allowed(Allowed::BlankName));
         }
-        let pypi_user_path = matches!(request.target, Target::Package { package_type: PackageType::Pypi, .. })
-            && actor != Actor::DeployToken;
-        let (bucket, name): (&Bucket, Cow<'_, str>) = match &request.target {
+        let pypi_user_path = kind == TargetKind::Package(PackageType::Pypi) && actor != Actor::DeployToken;
+        let (bucket, name): (&Bucket, Cow<'_, str>) = match kind {
             _ if pypi_user_path => (&self.pypi_users, fold_owned(normalize_pypi(raw_name))),
-            Target::Package { package_type, .. } => match self.packages.get(package_type.index()) {
+            TargetKind::Package(package_type) => match self.packages.get(package_type.index()) {
                 Some(bucket) => (bucket, fold(raw_name)),
                 None => return Err(self.refuse(Invariant::MissingBucket)),
             },
-            Target::ContainerRepository { .. } => (&self.containers, fold(raw_name)),
+            TargetKind::ContainerRepository => (&self.containers, fold(raw_name)),
         };
 
-        let mut hits = Hits::new();
         // An unknown position is kept, not skipped: `blocked` then refuses the request.
         let mut keep_if_blocking = |position: u32| {
             if self.rules.get(position as usize).is_none_or(|rule| rule.could_block(actor, action)) {
@@ -611,10 +675,23 @@ impl RuleSet {
                 }
             }
         }
-        if hits.is_empty() {
-            return Ok(self.allowed(Allowed::NotBlocked));
-        }
-        self.blocked(request, hits.sorted())
+        Ok(if hits.is_empty() { Evaluated::Allowed(Allowed::NotBlocked) } else { Evaluated::Blocked })
+    }
+
+    /// Compile rules given as GitLab's REST JSON: an array of rule objects as GitLab's list
+    /// endpoints answer them (both kinds may be mixed). The core is then the only place that
+    /// checks a rule's shape, for every host.
+    pub fn from_gitlab_json(json: &str) -> Result<Self, RuleSetError> {
+        RuleSet::new(RuleSet::parse_gitlab_json(json)?)
+    }
+
+    /// The rules of GitLab's REST JSON, without compiling them.
+    pub fn parse_gitlab_json(json: &str) -> Result<Vec<Rule>, RuleSetError> {
+        serde_json::from_str(json).map_err(|error| RuleSetError::InvalidJson {
+            line: error.line(),
+            column: error.column(),
+            message: error.to_string(),
+        })
     }
 
     /// [`RuleSet::decide`] for many requests; each answer stands alone.
@@ -648,14 +725,14 @@ impl RuleSet {
     /// The decision blocked by the rules at `positions` (sorted, at least one). Every
     /// position must name a rule and the first must have a reason; otherwise the index is
     /// broken and the request is refused without an answer.
-    fn blocked(&self, request: &DecisionRequest, positions: &[u32]) -> Result<Decision, DecideError> {
+    fn blocked(&self, action: Action, actor: Actor, positions: &[u32]) -> Result<Decision, DecideError> {
         let Some(&first) = positions.first() else {
             return Err(self.refuse(Invariant::NoBlockingRule));
         };
         let Some(first) = self.rules.get(first as usize) else {
             return Err(self.refuse(Invariant::UnknownRulePosition));
         };
-        let Some(reason) = first.reasons.get(reason_slot(request.action, request.actor)).and_then(Option::as_ref) else {
+        let Some(reason) = first.reasons.get(reason_slot(action, actor)).and_then(Option::as_ref) else {
             return Err(self.refuse(Invariant::MissingReason));
         };
         // Sized exactly: the component hands this vector over as it is, and a spare
@@ -667,16 +744,7 @@ impl RuleSet {
             };
             blocking_rule_ids.push(rule.id);
         }
-        let reason = match positions.len() {
-            1 => Arc::clone(reason),
-            n => {
-                let mut text = reason.to_string();
-                text.push_str(" (and ");
-                push_decimal(&mut text, n - 1);
-                text.push_str(if n == 2 { " more rule)" } else { " more rules)" });
-                Arc::from(text)
-            }
-        };
+        let reason = with_more_rules(reason, positions.len());
         Ok(Decision { allowed: false, blocking_rule_ids, reason })
     }
 
@@ -746,7 +814,41 @@ impl RuleSet {
     }
 }
 
-/// Append `n` in decimal without the formatting machinery (hot path).
+/// The reason of a decision `blocking` rules block, from the first one's reason.
+fn with_more_rules(first: &Arc<str>, blocking: usize) -> Arc<str> {
+    match blocking {
+        0 | 1 => Arc::clone(first),
+        n => {
+            let mut text = first.to_string();
+            text.push_str(" (and ");
+            push_decimal(&mut text, n - 1);
+            text.push_str(if n == 2 { " more rule)" } else { " more rules)" });
+            Arc::from(text)
+        }
+    }
+}
+
+/// The reason a one-shot decision gives when `rule` is the first of `blocking` rules that
+/// block `request` (as [`RuleSet::decide`] words it).
+pub(crate) fn blocked_reason(rule: &Rule, request: &DecisionRequest, blocking: usize) -> Option<Arc<str>> {
+    let reasons = blocked_reasons(rule.id()?, rule);
+    let reason = reasons.get(reason_slot(request.action, request.actor))?.as_ref()?;
+    Some(with_more_rules(reason, blocking))
+}
+
+/// The decision for a request no rule blocks, with the reason [`RuleSet::decide`] gives:
+/// for hosts whose fast path learnt only that the request is allowed.
+pub fn allowed_decision(request: &DecisionRequest) -> Decision {
+    let reason = if request.actor == (Actor::User { access_level: AccessLevel::Admin }) {
+        reasons::ADMIN
+    } else if is_blank(request.target.name()) {
+        reasons::BLANK_NAME
+    } else {
+        reasons::NOT_BLOCKED
+    };
+    Decision { allowed: true, blocking_rule_ids: Vec::new(), reason: Arc::from(reason) }
+}
+
 fn reason_slot(action: Action, actor: Actor) -> usize {
     let action = match action {
         Action::Push => 0,
@@ -778,6 +880,7 @@ fn blocked_reasons(id: i64, rule: &Rule) -> [Option<Arc<str>>; 4] {
     reasons
 }
 
+/// Append `n` in decimal without the formatting machinery (hot path).
 fn push_decimal(out: &mut String, n: usize) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
@@ -795,7 +898,7 @@ fn push_decimal(out: &mut String, n: usize) {
     digits.get(at..).unwrap_or_default().iter().for_each(|&d| out.push(char::from(d)));
 }
 
-fn check_storable(index: usize, rule: &Rule) -> Result<i64, RuleSetError> {
+pub(crate) fn check_storable(index: usize, rule: &Rule) -> Result<i64, RuleSetError> {
     let id = rule.id().ok_or(RuleSetError::MissingId { index })?;
     let field = rule.pattern_field();
     if is_blank(rule.pattern()) {
@@ -821,6 +924,7 @@ fn check_storable(index: usize, rule: &Rule) -> Result<i64, RuleSetError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Target;
     use serde_json::json;
 
     fn rules(value: serde_json::Value) -> RuleSet {
@@ -1000,11 +1104,11 @@ mod tests {
         assert!(!set.inject_fault(Invariant::NoBlockingRule));
         set.injected.push(Invariant::NoBlockingRule);
         let request = npm("exact", user(AccessLevel::Developer), Action::Push);
-        assert_eq!(set.blocked(&request, &[]), Err(DecideError::Internal { invariant: Invariant::NoBlockingRule }));
+        assert_eq!(set.blocked(request.action, request.actor, &[]), Err(DecideError::Internal { invariant: Invariant::NoBlockingRule }));
         // A later position past the rules (injection empties them, so only the first is seen).
         set.injected.push(Invariant::UnknownRulePosition);
         assert_eq!(
-            set.blocked(&request, &[0, 99]),
+            set.blocked(request.action, request.actor, &[0, 99]),
             Err(DecideError::Internal { invariant: Invariant::UnknownRulePosition })
         );
     }

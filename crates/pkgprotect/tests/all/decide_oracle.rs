@@ -1,8 +1,8 @@
 //! `RuleSet::decide` against a naive scan of every rule (`pkgprotect_conformance::reference::decide`).
 
 use pkgprotect::{
-    AccessLevel, Action, Actor, ContainerRepositoryRule, DecisionRequest, PackageRule, PackageType, Rule, RuleSet,
-    Target,
+    AccessLevel, Action, Actor, ContainerRepositoryRule, DecisionRequest, OneShotError, PackageRule, PackageType, Rule,
+    RuleSet, Summary, Target,
 };
 use pkgprotect_conformance::reference;
 use proptest::prelude::*;
@@ -86,6 +86,43 @@ proptest! {
             prop_assert_eq!(&ours, &reference::decide(&rules, request).map_err(|_| ()), "request {:?}", request);
             if let Ok(ids) = ours {
                 prop_assert_eq!(set.decide(request).unwrap().allowed, ids.is_empty());
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+
+    /// The one-shot scan (few rules) and the index (many) answer exactly as a compiled set
+    /// does — decisions, reasons, errors — and every summary is the summary of the decision.
+    #[test]
+    fn one_shot_and_summaries_agree_with_the_rule_set(
+        rules in proptest::collection::vec(rule_strategy(), 0..80),
+        requests in proptest::collection::vec(request_strategy(), 1..6),
+        repeat_id in proptest::option::of(0usize..80),
+    ) {
+        let mut rules: Vec<Rule> = rules.into_iter().zip(1..).map(|(rule, id)| with_id(rule, id)).collect();
+        // Sometimes a repeated id, which both paths must refuse the same way.
+        if let Some(at) = repeat_id.filter(|&at| at > 0 && at < rules.len()) {
+            rules[at] = with_id(rules[at].clone(), 1);
+        }
+        let compiled = RuleSet::new(rules.clone());
+        for request in &requests {
+            let one_shot = RuleSet::decide_once(rules.clone(), request);
+            let summary_once = RuleSet::summarize_once(rules.clone(), request);
+            match &compiled {
+                Err(error) => {
+                    prop_assert_eq!(one_shot, Err(OneShotError::Rules(error.clone())));
+                    prop_assert_eq!(summary_once, Err(OneShotError::Rules(error.clone())));
+                }
+                Ok(set) => {
+                    let decided = set.decide(request);
+                    prop_assert_eq!(&one_shot, &decided.clone().map_err(OneShotError::Decide), "{:?}", request);
+                    let summary = set.summarize(request);
+                    prop_assert_eq!(&summary, &decided.as_ref().map(Summary::of).map_err(Clone::clone));
+                    prop_assert_eq!(summary_once, summary.map_err(OneShotError::Decide));
+                }
             }
         }
     }

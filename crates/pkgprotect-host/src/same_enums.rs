@@ -1,0 +1,1 @@
+../../pkgprotect-component/src/same_enums.rs
