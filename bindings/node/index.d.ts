@@ -1,13 +1,18 @@
-// Types of @pkgprotect/node (index.js). Rules, requests and decisions use GitLab's REST
-// field names, as in the JS bindings (bindings/js): code typed against one fits the other.
+// Types of @pkgprotect/node (index.js), contract pkgprotect:policy@0.2.0. The API is the JS
+// bindings' (bindings/js): data records keep GitLab's REST snake_case names, functions and
+// options are camelCase, so code typed against one fits the other.
 
 export type AccessLevel =
   | "no_access" | "minimal_access" | "guest" | "planner" | "reporter"
   | "developer" | "maintainer" | "owner" | "admin";
 export type PackageType =
   | "cargo" | "conan" | "generic" | "helm" | "maven" | "npm" | "nuget" | "pypi" | "terraform_module";
+/** What a name is: a package of one of GitLab's package types, or a container repository. */
+export type TargetKind = PackageType | "container_repository";
 export type RuleKind = "package" | "container_repository";
 export type Action = "push" | "delete";
+/** One request's answer in a batch. `undecidable`: refuse it (`explain` says why). */
+export type Verdict = "allowed" | "blocked" | "undecidable";
 
 /** A package protection rule as GitLab's REST API returns it. */
 export interface PackageRule {
@@ -64,6 +69,16 @@ export type DecisionRequest =
   | { package_name: string; package_type: PackageType; action: Action; actor: Actor }
   | { repository_path: string; action: Action; actor: Actor };
 
+/** `decide`'s answer: scalars only (`explain` has every id and the reason). */
+export interface Summary {
+  allowed: boolean;
+  /** How many rules block the request. */
+  blocking_rules: number;
+  /** The first of them, in the order the rules were given; `null` when allowed. */
+  first_blocking_rule: number | null;
+}
+
+/** `explain`'s answer. */
 export interface Decision {
   allowed: boolean;
   /** Every blocking rule, in rule order. */
@@ -72,10 +87,28 @@ export interface Decision {
   reason: string;
 }
 
-/** A request of a batch GitLab could not answer (its query would fail): treat it as refused. */
-export interface DecisionFailure {
-  allowed: false;
-  error: { field: string; message: string };
+/** What many names are, for `decideNames` and `NameList#decide`. */
+export interface TargetOptions {
+  kind: TargetKind;
+  action: Action;
+  actor: Actor;
+}
+
+export interface PreviewOptions {
+  /** The kind of rule the pattern would be (PyPI rules compare `-`, `_`, `.` as GitLab's user path does). */
+  kind: TargetKind;
+}
+
+/** Which names a pattern matches; names are not echoed: positions into the list given. */
+export interface Preview {
+  /** Positions of the matching names, ascending. */
+  matched: number[];
+  /** `[start, end)` pairs flattened, in UTF-16 code units (`name.slice(start, end)`): what the pattern's literal characters matched. */
+  spans: number[];
+  /** The pairs of `matched[i]` are `spans[span_offsets[i] .. span_offsets[i + 1]]`; `matched.length + 1` entries, starting with 0. */
+  span_offsets: number[];
+  /** Positions of the names for which GitLab's query would fail (the pattern ends with a lone `\`). */
+  undecidable: number[];
 }
 
 export type FindingKind =
@@ -88,53 +121,51 @@ export interface Finding {
   message: string;
 }
 
-export interface PreviewOptions {
-  /** The rule's package type; omit (or null) for a container repository rule. */
-  packageType?: PackageType | null;
+/** A REST field a `RuleSetError` cause names. */
+export type RuleField = "package_name_pattern" | "repository_path_pattern" | "minimum_access_level_for_push" | "minimum_access_level_for_delete";
+
+/** Why a rule list cannot be compiled (`RuleSetError#cause`). */
+export type RuleSetErrorCause =
+  | { kind: "missing_id"; position: number }
+  | { kind: "duplicate_id"; id: number }
+  | { kind: "too_many_rules" }
+  | { kind: "level_not_allowed"; rule_id: number; field: RuleField; level: AccessLevel }
+  | { kind: "blank_pattern"; rule_id: number; field: RuleField }
+  | { kind: "pattern_too_long"; rule_id: number; field: RuleField; chars: number }
+  | { kind: "invalid_json"; line: number; column: number };
+
+/** Why a decision cannot be made (`DecisionError#cause`); either way, refuse. */
+export type DecisionErrorCause =
+  | { kind: "unevaluable"; rule_id: number; pattern: string }
+  | { kind: "internal" };
+
+/** Every error the SDK throws; thrown as is for malformed arguments. */
+export class PkgprotectError extends Error {
+  /** The input at fault: `rules[2].id`, `options.kind`, `requests[5].actor`. */
+  field: string;
 }
 
-export interface PreviewMatch {
-  name: string;
-  matched: boolean;
-  /** `[start, end)` in UTF-16 code units (`name.slice(start, end)`) of what the pattern's literal characters matched. */
-  spans: [number, number][];
-  /** Set when GitLab's query would fail for this name (the pattern ends with a lone `\`). */
-  error?: string;
-}
-
-/** The component `npm run build` copied and transpiled. */
-export interface ComponentInfo {
-  /** Where it was copied from, relative to the repository (`target/pkgprotect.wasm`). */
-  source: string;
-  bytes: number;
-  sha256: string;
+/** Thrown by `parseRule`: GitLab refuses the rule. `field` and `message` are the first error's. */
+export class RuleValidationError extends PkgprotectError {
+  /** What GitLab's API answers: 400 parameter layer, 422 model. */
+  httpStatus: 400 | 422;
+  errors: ValidationError[];
 }
 
 /**
- * Every error the SDK throws: `field` names the input at fault (`rules[2].id`,
- * `options.kind`, `requests[5].actor`); `httpStatus` is what GitLab would answer
- * (400 malformed parameter, 422 refused by its model, 500 its own query fails).
+ * Thrown by `RuleSet.compile` and the one-shot calls: the list could not have come from
+ * GitLab's database. `field` points into the caller's list (`rules[1].id`, or `rules` for JSON text).
  */
-export class PkgprotectError extends Error {
-  field: string;
-  httpStatus: number;
-}
-
-/** Thrown by `parseRule`: every failing check, with GitLab's messages. */
-export class RuleValidationError extends PkgprotectError {
-  httpStatus: 400 | 422;
-  errors: Array<ValidationError & { httpStatus: number }>;
-}
-
-/** Thrown by `RuleSet.compile` (and one-shot `decide`) for a rule list GitLab's database could not hold. */
 export class RuleSetError extends PkgprotectError {
-  httpStatus: 422;
-  errors: Array<ValidationError & { httpStatus: number }>;
+  cause: RuleSetErrorCause;
 }
 
-/** Thrown by `decide` when GitLab's own query would fail for the request: treat it as refused. */
+/**
+ * Thrown by `decide` and `explain` when no decision can be made: refuse the request. `field` is
+ * the unevaluable rule's pattern (`rules[0].package_name_pattern`) when the rules were an array, else `rules`.
+ */
 export class DecisionError extends PkgprotectError {
-  httpStatus: 500;
+  cause: DecisionErrorCause;
 }
 
 /**
@@ -143,14 +174,18 @@ export class DecisionError extends PkgprotectError {
  */
 export class RuleSet implements Disposable {
   private constructor();
-  /** Compile a project's rules (both kinds, as GitLab's API returns them); throws `RuleSetError`. */
-  static compile(rules: Rule[]): RuleSet;
+  /** Compile a project's rules: an array as GitLab's API returns it, or that JSON as text. Throws `RuleSetError`. */
+  static compile(rules: Rule[] | string): RuleSet;
   /** The number of rules. */
   readonly length: number;
-  /** May this actor do this? Throws `DecisionError` where GitLab's query would fail. */
-  decide(request: DecisionRequest): Decision;
-  /** `decide` for many requests in one crossing; a failing request is a `DecisionFailure`, not a throw. */
-  decideBatch(requests: DecisionRequest[]): Array<Decision | DecisionFailure>;
+  /** May this actor do this? Scalars only; throws `DecisionError` when no decision can be made. */
+  decide(request: DecisionRequest): Summary;
+  /** Every blocking rule id and the reason; throws `DecisionError` when no decision can be made. */
+  explain(request: DecisionRequest): Decision;
+  /** One verdict per name, for names of one kind, one action and one actor. */
+  decideNames(names: string[], options: TargetOptions): Verdict[];
+  /** One verdict per request, in order. */
+  decideBatch(requests: DecisionRequest[]): Verdict[];
   /** Advice: duplicates, subsumed rules, rules that restrict nothing, surprising escapes… */
   lint(): Finding[];
   /** Release the component memory; further calls throw. */
@@ -158,11 +193,28 @@ export class RuleSet implements Disposable {
   [Symbol.dispose](): void;
 }
 
-/** `RuleSet.compile(rules)`, named as in the JS bindings. */
-export function compileRules(rules: Rule[]): RuleSet;
+/** Names kept in the component's memory, previewed many times; spans in UTF-16 code units. */
+export class NameList implements Disposable {
+  constructor(names: string[]);
+  /** The number of names. */
+  readonly length: number;
+  /** Which names `pattern` matches as a rule for targets of `options.kind` would. */
+  preview(pattern: string, options: PreviewOptions): Preview;
+  /** One verdict per name: would `rules` let `options.actor` do `options.action` to each? */
+  decide(rules: RuleSet, options: TargetOptions): Verdict[];
+  /** Release the component memory; further calls throw. */
+  free(): void;
+  [Symbol.dispose](): void;
+}
+
+/** `RuleSet.compile(rules)`. */
+export function compileRules(rules: Rule[] | string): RuleSet;
 
 /** One-shot: compile `rules` and decide `request` (a compiled `RuleSet` is faster for more than one). */
-export function decide(rules: Rule[], request: DecisionRequest): Decision;
+export function decide(rules: Rule[] | string, request: DecisionRequest): Summary;
+
+/** One-shot `explain`. */
+export function explain(rules: Rule[] | string, request: DecisionRequest): Decision;
 
 /**
  * GitLab's answer to creating (or, with `options.previous`, updating) a rule: the parameter
@@ -173,11 +225,11 @@ export function validateRule(rule: RuleParams, options: ValidateOptions): Valida
 /** The rule GitLab would store for these parameters; throws `RuleValidationError` when it would refuse them. */
 export function parseRule(rule: RuleParams, options: ValidateOptions): Rule;
 
-/** Which of `names` `pattern` matches, as GitLab would for a rule of `options.packageType`. */
-export function preview(pattern: string, names: string[], options?: PreviewOptions | null): PreviewMatch[];
+/** Which of `names` `pattern` matches, as a rule for targets of `options.kind` would. */
+export function preview(pattern: string, names: string[], options: PreviewOptions): Preview;
 
-/** The engine's version. */
+/** The contract version the component implements, `"0.2.0"`. */
 export function version(): string;
 
-/** The component this SDK runs (compare `sha256` with the audited `target/pkgprotect.wasm`). */
-export function componentInfo(): ComponentInfo;
+/** The core engine's version inside the component. */
+export function engineVersion(): string;

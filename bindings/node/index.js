@@ -1,28 +1,38 @@
 // @pkgprotect/node: GitLab-exact package protection rules for Node, answered by the very
-// pkgprotect.wasm component every other host runs (transpiled by jco into generated/).
-// This file only translates GitLab-shaped JSON to the WIT types and back (lib/convert.js)
-// and turns the component's `err` results into thrown errors (lib/errors.js).
-import { readFileSync } from "node:fs";
+// pkgprotect.wasm component every other host runs (contract pkgprotect:policy@0.2.0,
+// transpiled by jco into generated/). This file only translates GitLab-shaped JSON to the WIT
+// types and back (lib/convert.js) and turns the component's `err` results into typed errors
+// built from their data (lib/errors.js). The API is the JS bindings' (bindings/js).
 import {
+  compileField,
+  decideField,
   enumCase,
   onlyKnown,
-  PACKAGE_TYPES,
-  requireArray,
   requireObject,
   requireString,
+  requireStrings,
+  restCompileCause,
+  restDecideCause,
   restDecision,
   restFinding,
+  restPreview,
+  restRejection,
   restRule,
-  RULE_KINDS,
+  restSummary,
+  RULE_KIND,
   show,
-  utf16Spans,
+  witKindOption,
   witRequest,
   witRule,
   witRules,
+  witTargets,
 } from "./lib/convert.js";
 import { DecisionError, fail, PkgprotectError, RuleSetError, RuleValidationError } from "./lib/errors.js";
 
 export { DecisionError, PkgprotectError, RuleSetError, RuleValidationError };
+
+/** The contract this SDK translates; a component of another version is refused at import. */
+const CONTRACT = "0.2.0";
 
 let component;
 try {
@@ -35,50 +45,34 @@ try {
   );
 }
 const { api, engine } = component;
+{
+  const found = typeof api?.version === "function" ? api.version() : undefined;
+  if (found !== CONTRACT) {
+    throw new Error(
+      `@pkgprotect/node speaks pkgprotect:policy@${CONTRACT}, but the component in generated/ ` +
+        (found === undefined ? "has no `api.version`" : `reports \`${found}\``) +
+        ": rebuild it (scripts/build-component.sh, then `npm run build` in bindings/node)",
+    );
+  }
+}
 
-/** The payload of an `err` result (jco throws it wrapped in a `ComponentError`). */
+/** The payload of an `err` result (jco throws it wrapped in a `ComponentError`); anything else is rethrown. */
 function errPayload(error) {
-  if (error !== null && typeof error === "object" && "payload" in error) return error.payload;
+  if (error instanceof Error && "payload" in error) return error.payload;
   throw error;
 }
 
-/** Where a component message about a rule points: the `rules[i]` it names. */
-function ruleIndex(rules, message) {
-  const found = /^rule (?:at position (\d+)|id (-?\d+)|(-?\d+))\b/.exec(message);
-  if (!found) return -1;
-  if (found[1] !== undefined) return Number(found[1]);
-  const id = BigInt(found[2] ?? found[3]);
-  const indices = rules.flatMap((rule, index) => (rule.val.id === id ? [index] : []));
-  // A repeated id: the second occurrence is the one at fault.
-  return (found[2] !== undefined ? indices[1] : indices[0]) ?? -1;
-}
-
-function ruleField(rules, message, field) {
-  const index = ruleIndex(rules, message);
-  return index < 0 ? "rules" : `rules[${index}].${field}`;
-}
-
-function patternField(rule) {
-  return rule.tag === "package" ? "package_name_pattern" : "repository_path_pattern";
-}
-
-/** The decision error for a failed query, pointing at the rule's pattern. */
-function decisionError(rules, message) {
-  const index = ruleIndex(rules, message);
-  return new DecisionError(index < 0 ? "rules" : `rules[${index}].${patternField(rules[index])}`, message);
-}
-
-function compileError(rules, errors) {
-  const [first] = errors;
-  return new RuleSetError(ruleField(rules, first.message, first.field), errors);
-}
-
-/** The engine's version (the workspace version of the core compiled into the component). */
+/** The contract version the component implements, `"0.2.0"`. */
 export function version() {
   return api.version();
 }
 
-const VALIDATE_OPTIONS = ["kind", "projectPath", "existingRules", "previous"];
+/** The version of the core engine inside the component (the workspace's crate version). */
+export function engineVersion() {
+  return api.engineVersion();
+}
+
+const VALIDATE_OPTIONS = new Set(["kind", "projectPath", "existingRules", "previous"]);
 
 /** `validate-params` for a GitLab create (or, with `previous`, update) request. */
 function validateParams(rule, options) {
@@ -88,7 +82,7 @@ function validateParams(rule, options) {
   requireObject(options, "options", '{ kind: "package" }');
   onlyKnown(options, "options", VALIDATE_OPTIONS, "option");
   if (options.kind == null) fail("options.kind", 'options.kind is required: "package" or "container_repository"');
-  const kind = enumCase(options.kind, "options.kind", RULE_KINDS, "rule kind");
+  const kind = enumCase(options.kind, "options.kind", RULE_KIND, "rule kind");
   const context = {
     projectPath: options.projectPath == null ? undefined : requireString(options.projectPath, "options.projectPath"),
     existingRules: options.existingRules == null ? [] : witRules(options.existingRules, "options.existingRules"),
@@ -103,7 +97,7 @@ function validateParams(rule, options) {
   try {
     return { ok: api.validateParams(kind, json, context) };
   } catch (error) {
-    return { errors: errPayload(error) };
+    return { refused: restRejection(errPayload(error)) };
   }
 }
 
@@ -113,28 +107,50 @@ function validateParams(rule, options) {
  * A refusal is an answer, not an exception: `{ valid, httpStatus, errors: [{ field, message }] }`.
  */
 export function validateRule(rule, options) {
-  const { errors } = validateParams(rule, options);
-  if (errors === undefined) return { valid: true, httpStatus: 201, errors: [] };
-  return {
-    valid: false,
-    httpStatus: errors[0].httpStatus,
-    errors: errors.map(({ field, message }) => ({ field, message })),
-  };
+  const { refused } = validateParams(rule, options);
+  if (refused === undefined) return { valid: true, httpStatus: 201, errors: [] };
+  return { valid: false, httpStatus: refused.httpStatus, errors: refused.errors };
 }
 
 /**
  * The rule GitLab would store for these parameters (REST shape), or a thrown
- * `RuleValidationError` carrying every failure (`errors`) and the first one's `field`,
- * `message` and `httpStatus`.
+ * `RuleValidationError` with GitLab's status (`httpStatus`) and every failure (`errors`).
  */
 export function parseRule(rule, options) {
-  const { ok, errors } = validateParams(rule, options);
-  if (errors !== undefined) throw new RuleValidationError(errors);
+  const { ok, refused } = validateParams(rule, options);
+  if (refused !== undefined) throw new RuleValidationError(refused.httpStatus, refused.errors);
   return restRule(ok);
+}
+
+/**
+ * Rules as a WIT `rule-source`: a string is GitLab's REST JSON, parsed by the core; an array
+ * is converted here and passed typed (measured faster through jco than serializing it to
+ * JSON for the core to parse: README, Performance). `wit` keeps the converted list, to point
+ * errors at `rules[i]`; `null` for JSON text.
+ */
+function ruleSource(rules) {
+  if (typeof rules === "string") return { source: { tag: "gitlab-json", val: rules }, wit: null };
+  if (!Array.isArray(rules)) {
+    fail("rules", `rules must be an array of rules or GitLab's REST JSON text, got ${show(rules)}`);
+  }
+  const wit = witRules(rules, "rules");
+  return { source: { tag: "typed", val: wit }, wit };
+}
+
+function ruleSetError(error, wit) {
+  const cause = restCompileCause(error.cause);
+  return new RuleSetError(error.message, { field: compileField(cause, wit), cause });
+}
+
+function decisionError(error, wit) {
+  const cause = restDecideCause(error.cause);
+  return new DecisionError(error.message, { field: decideField(cause, wit), cause });
 }
 
 const FREED = Symbol("freed");
 const token = Symbol("RuleSet");
+/** The live WIT rule set behind a `RuleSet` (for `NameList#decide`). */
+let liveRuleSet;
 
 /**
  * A compiled rule set: the rules cross into the component once, each decision then sends one
@@ -142,68 +158,94 @@ const token = Symbol("RuleSet");
  */
 export class RuleSet {
   #inner;
-  #rules;
+  #wit;
+  #length;
 
-  constructor(secret, inner, rules) {
+  static {
+    liveRuleSet = (set) => set.#live();
+  }
+
+  constructor(secret, inner, wit) {
     if (secret !== token) throw new TypeError("use RuleSet.compile(rules) or compileRules(rules)");
     this.#inner = inner;
-    this.#rules = rules;
+    this.#wit = wit;
+    this.#length = inner.len();
   }
 
   /**
-   * Compile a project's rules (both kinds, as GitLab's API returns them). Throws a
-   * `RuleSetError` when the list could not have come from GitLab (missing or repeated ids,
-   * blank or over-long patterns, levels GitLab never stores); use `validateRule` for
-   * GitLab's create checks.
+   * Compile a project's rules: an array of rules of both kinds as GitLab's API returns them,
+   * or that JSON as text. Throws a `RuleSetError` when the list could not have come from
+   * GitLab (missing or repeated ids, blank or over-long patterns, levels GitLab never
+   * stores, text that is not GitLab's JSON); use `validateRule` for GitLab's create checks.
    */
   static compile(rules) {
-    const wit = witRules(rules, "rules");
+    const { source, wit } = ruleSource(rules);
+    let inner;
     try {
-      return new RuleSet(token, engine.RuleSet.compile(wit), wit);
+      inner = engine.RuleSet.compile(source);
     } catch (error) {
-      throw compileError(wit, errPayload(error));
+      throw ruleSetError(errPayload(error), wit);
     }
+    return new RuleSet(token, inner, wit);
   }
 
   #live() {
-    if (this.#inner === FREED) {
-      throw new PkgprotectError("this rule set was freed", { field: "this" });
-    }
+    if (this.#inner === FREED) throw new PkgprotectError("this rule set was freed", { field: "this" });
     return this.#inner;
   }
 
   /** The number of rules. */
   get length() {
     this.#live();
-    return this.#rules.length;
+    return this.#length;
   }
 
   /**
-   * May this actor do this? Throws a `DecisionError` when GitLab's own query would fail (a
-   * lone trailing `\` in a pattern the name reaches): treat such a request as refused.
+   * May the actor do this? `{ allowed, blocking_rules, first_blocking_rule }`, nothing more:
+   * `explain` says why. Throws a `DecisionError` when no decision can be made (GitLab's own
+   * query fails for this name): refuse the request.
    */
   decide(request) {
     const wit = witRequest(request, "request");
+    const inner = this.#live();
+    let summary;
     try {
-      return restDecision(this.#live().decide(wit));
+      summary = inner.decide(wit);
     } catch (error) {
-      throw decisionError(this.#rules, errPayload(error));
+      throw decisionError(errPayload(error), this.#wit);
     }
+    return restSummary(summary);
+  }
+
+  /** The same answer with every blocking rule id and the reason: `{ allowed, blocking_rule_ids, reason }`. */
+  explain(request) {
+    const wit = witRequest(request, "request");
+    const inner = this.#live();
+    let explanation;
+    try {
+      explanation = inner.explain(wit);
+    } catch (error) {
+      throw decisionError(errPayload(error), this.#wit);
+    }
+    return restDecision(explanation);
   }
 
   /**
-   * `decide` for many requests in one crossing. Each answer stands alone: a request GitLab
-   * could not answer comes back as `{ allowed: false, error: { field, message } }`.
+   * One verdict per name (`"allowed"`, `"blocked"`, `"undecidable"`: refuse), for names of
+   * one `kind` (a package type or `container_repository`), one action and one actor.
    */
+  decideNames(names, options) {
+    requireStrings(names, "names");
+    const { kind, action, actor } = witTargets(options, "options");
+    return this.#live().decideNames(kind, names, action, actor);
+  }
+
+  /** One verdict per request, in order, for requests of mixed kinds, actions and actors. */
   decideBatch(requests) {
-    const wit = requireArray(requests, "requests").map((request, i) => witRequest(request, `requests[${i}]`));
-    return this.#live()
-      .decideBatch(wit)
-      .map(({ tag, val }) => {
-        if (tag === "ok") return restDecision(val);
-        const { field, message } = decisionError(this.#rules, val);
-        return { allowed: false, error: { field, message } };
-      });
+    if (!Array.isArray(requests)) fail("requests", `requests must be an array, got ${show(requests)}`);
+    const wit = new Array(requests.length);
+    for (let i = 0; i < requests.length; i++) wit[i] = witRequest(requests[i], `requests[${i}]`);
+    return this.#live().decideBatch(wit);
   }
 
   /** Advice: duplicate or subsumed rules, rules that restrict nothing, surprising escapes… */
@@ -223,58 +265,96 @@ export class RuleSet {
   }
 }
 
-/** `RuleSet.compile(rules)`, named as in the JS bindings (`bindings/js`). */
+/** `RuleSet.compile(rules)`. */
 export function compileRules(rules) {
   return RuleSet.compile(rules);
 }
 
 /**
- * One-shot decision: compile `rules` and decide `request` in one call (the component's
- * `api.decide`). A rule set compiled once is much faster for more than one request.
+ * Names kept in the component's memory, previewed against many patterns (and decided against
+ * rule sets) without being sent again. Spans count UTF-16 code units: `name.slice(start, end)`.
+ * `free()` it (or `using names = …`) when done.
  */
-export function decide(rules, request) {
-  const witList = witRules(rules, "rules");
-  const wit = witRequest(request, "request");
-  try {
-    return restDecision(api.decide(witList, wit));
-  } catch (error) {
-    // The one-shot call reports both kinds of failure as a sentence naming the rule.
-    const message = errPayload(error);
-    if (/^rule -?\d+ cannot be evaluated/.test(message)) throw decisionError(witList, message);
-    const field = /^rule -?\d+: `(\w+)`/.exec(message)?.[1] ?? "id";
-    throw new RuleSetError(ruleField(witList, message, field), [{ field, message, httpStatus: 422 }]);
+export class NameList {
+  #inner;
+  #length;
+
+  constructor(names) {
+    requireStrings(names, "names");
+    this.#inner = new engine.NameList(names, "utf16-code-units");
+    this.#length = names.length;
+  }
+
+  #live() {
+    if (this.#inner === FREED) throw new PkgprotectError("this name list was freed", { field: "this" });
+    return this.#inner;
+  }
+
+  /** The number of names. */
+  get length() {
+    this.#live();
+    return this.#length;
+  }
+
+  /** Which names `pattern` matches as a rule for targets of `options.kind` would. */
+  preview(pattern, options) {
+    requireString(pattern, "pattern");
+    const kind = witKindOption(options, "options");
+    return restPreview(this.#live().preview(pattern, kind));
+  }
+
+  /** One verdict per name: would `rules` let `options.actor` do `options.action` to each, as a target of `options.kind`? */
+  decide(rules, options) {
+    if (!(rules instanceof RuleSet)) fail("rules", `rules must be a RuleSet, got ${show(rules)}`);
+    const { kind, action, actor } = witTargets(options, "options");
+    return this.#live().decide(liveRuleSet(rules), kind, action, actor);
+  }
+
+  /** Release the component memory now; further calls throw. Calling it twice is harmless. */
+  free() {
+    if (this.#inner === FREED) return;
+    this.#inner[Symbol.dispose]();
+    this.#inner = FREED;
+  }
+
+  [Symbol.dispose]() {
+    this.free();
   }
 }
 
-function previewPackageType(options) {
-  if (options == null) return undefined;
-  requireObject(options, "options", '{ packageType: "npm" }');
-  onlyKnown(options, "options", ["packageType"], "option");
-  const type = options.packageType;
-  return type == null ? undefined : enumCase(type, "options.packageType", PACKAGE_TYPES, "package type");
+/** Runs a one-shot call; its `err` becomes a `RuleSetError` or a `DecisionError`. */
+function oneShot(call, rules, request) {
+  const { source, wit } = ruleSource(rules);
+  const witReq = witRequest(request, "request");
+  try {
+    return call(source, witReq);
+  } catch (error) {
+    const { tag, val } = errPayload(error);
+    throw tag === "rules-refused" ? ruleSetError(val, wit) : decisionError(val, wit);
+  }
 }
 
 /**
- * Which of `names` `pattern` matches, as GitLab would for a rule of `options.packageType`
- * (omitted or `null`: a container repository rule), with the parts the pattern's literal
- * characters matched as `[start, end)` UTF-16 offsets (`name.slice(start, end)`).
+ * One-shot decision: compile `rules` and decide `request` in one call (few rules are scanned,
+ * not indexed). A rule set compiled once is much faster for more than one request.
+ */
+export function decide(rules, request) {
+  return restSummary(oneShot(api.decide, rules, request));
+}
+
+/** One-shot `explain`: every blocking rule id and the reason. */
+export function explain(rules, request) {
+  return restDecision(oneShot(api.explain, rules, request));
+}
+
+/**
+ * Which of `names` `pattern` matches, as a rule for targets of `options.kind` would: positions
+ * into `names`, spans in UTF-16 code units (`names[i].slice(start, end)`). For many patterns
+ * over the same names, a `NameList` sends the names once.
  */
 export function preview(pattern, names, options) {
   requireString(pattern, "pattern");
-  requireArray(names, "names").forEach((name, i) => requireString(name, `names[${i}]`));
-  const results = api.preview(pattern, previewPackageType(options), names);
-  return results.map(({ matched, spans, error }, i) => {
-    const name = names[i];
-    const match = { name, matched, spans: utf16Spans(name, spans) };
-    if (error !== undefined) match.error = error;
-    return match;
-  });
-}
-
-/**
- * Which component this SDK runs, as `npm run build` copied it: `{ source, bytes, sha256 }`
- * (compare `sha256` with `sha256sum target/pkgprotect.wasm`).
- */
-export function componentInfo() {
-  return JSON.parse(readFileSync(new URL("./generated/component.json", import.meta.url), "utf8"));
+  requireStrings(names, "names");
+  const kind = witKindOption(options, "options");
+  return restPreview(api.preview(pattern, kind, names, "utf16-code-units"));
 }

@@ -1,6 +1,7 @@
-// GitLab-shaped JSON (snake_case REST fields, as the API and the conformance vectors spell
-// them) ⇄ the types jco generates from policy.wit (camelCase records, kebab-case enums,
-// tagged variants, bigint ids). Mechanical on purpose: every decision is the component's.
+// GitLab-shaped JSON (snake_case REST fields and names, as the API and the conformance
+// vectors spell them) ⇄ the types jco generates from policy.wit (camelCase records,
+// kebab-case enums, tagged variants, bigint ids, typed arrays). Mechanical on purpose: every
+// decision is the component's, and no component message is read.
 //
 // Objects mean what their JSON means: a property set to `undefined` is absent, `null`
 // optional values are absent, and unknown fields are refused (a misspelt
@@ -13,19 +14,44 @@ export const ACCESS_LEVELS = [
 export const PACKAGE_TYPES = [
   "cargo", "conan", "generic", "helm", "maven", "npm", "nuget", "pypi", "terraform_module",
 ];
+export const TARGET_KINDS = [...PACKAGE_TYPES, "container_repository"];
 export const RULE_KINDS = ["package", "container_repository"];
-const ACTIONS = ["push", "delete"];
-const RULE_FIELDS = [
+export const ACTIONS = ["push", "delete"];
+
+const RULE_FIELDS = new Set([
   "id", "project_id", "package_name_pattern", "package_type", "repository_path_pattern",
   "minimum_access_level_for_push", "minimum_access_level_for_delete",
-];
-const REQUEST_FIELDS = ["package_name", "package_type", "repository_path", "action", "actor"];
+]);
+const REQUEST_FIELDS = new Set(["package_name", "package_type", "repository_path", "action", "actor"]);
+const USER_FIELDS = new Set(["type", "access_level"]);
+const DEPLOY_TOKEN_FIELDS = new Set(["type"]);
+
+const kebab = (name) => name.replaceAll("_", "-");
+const snake = (name) => name.replaceAll("-", "_");
+
+/** GitLab's snake_case names → the kebab-case WIT cases, one table per enum. */
+const table = (names) => new Map(names.map((name) => [name, kebab(name)]));
+const LEVEL = table(ACCESS_LEVELS);
+const PACKAGE_TYPE = table(PACKAGE_TYPES);
+export const TARGET_KIND = table(TARGET_KINDS);
+export const RULE_KIND = table(RULE_KINDS);
+export const ACTION = table(ACTIONS);
+
+/** The WIT actors, made once: jco only reads them. */
+const USER_ACTORS = new Map(ACCESS_LEVELS.map((level) => [level, Object.freeze({ tag: "user", val: kebab(level) })]));
+const DEPLOY_TOKEN = Object.freeze({ tag: "deploy-token" });
 
 /** `value` as the caller wrote it, in backticks. */
 export function show(value) {
   if (typeof value === "string") return `\`${value}\``;
   if (typeof value === "bigint") return `\`${value}n\``;
-  return `\`${JSON.stringify(value) ?? String(value)}\``;
+  let json;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    // a cycle, or a bigint inside
+  }
+  return `\`${json ?? String(value)}\``;
 }
 
 export function requireObject(value, field, example) {
@@ -45,35 +71,35 @@ export function requireString(value, field) {
   return value;
 }
 
-/** Refuses keys outside `known` (a key whose value is `undefined` is not sent, so not checked). */
+/** An array of strings, checked element by element (`names[3]`). */
+export function requireStrings(value, field) {
+  requireArray(value, field);
+  for (let i = 0; i < value.length; i++) {
+    if (typeof value[i] !== "string") fail(`${field}[${i}]`, `${field}[${i}] must be a string, got ${show(value[i])}`);
+  }
+  return value;
+}
+
+/** Refuses own keys outside `known` (a key whose value is `undefined` is not sent, so not checked). */
 export function onlyKnown(value, field, known, what = "field") {
   for (const key in value) {
-    if (Object.hasOwn(value, key) && value[key] !== undefined && !known.includes(key)) {
-      fail(`${field}.${key}`, `unknown ${what} \`${key}\` in ${field} (expected one of: ${known.join(", ")})`);
+    if (!known.has(key) && value[key] !== undefined && Object.hasOwn(value, key)) {
+      fail(`${field}.${key}`, `unknown ${what} \`${key}\` in ${field} (expected one of: ${[...known].join(", ")})`);
     }
   }
 }
 
-/** GitLab's snake_case names → the kebab-case WIT enum cases, one table per enum. */
-const cases = new Map();
-function caseTable(names) {
-  if (!cases.has(names)) cases.set(names, new Map(names.map((name) => [name, name.replaceAll("_", "-")])));
-  return cases.get(names);
-}
-
-/** One of GitLab's snake_case names, as the kebab-case WIT enum case. */
-export function enumCase(value, field, names, what) {
-  const witCase = caseTable(names).get(value);
+/** One of GitLab's snake_case names, as its kebab-case WIT case. */
+export function enumCase(value, field, cases, what) {
+  const witCase = cases.get(value);
   if (witCase === undefined) {
-    fail(field, `${field}: unknown ${what} ${show(value)} (expected one of: ${names.join(", ")})`);
+    fail(field, `${field}: unknown ${what} ${show(value)} (expected one of: ${[...cases.keys()].join(", ")})`);
   }
   return witCase;
 }
 
-const snake = (name) => name.replaceAll("-", "_");
-
 function optionalLevel(value, field) {
-  return value == null ? undefined : enumCase(value, field, ACCESS_LEVELS, "access level");
+  return value == null ? undefined : enumCase(value, field, LEVEL, "access level");
 }
 
 function optionalId(value, field) {
@@ -84,7 +110,7 @@ function optionalId(value, field) {
 
 /** A GitLab REST rule (either kind; the pattern field tells which) as a WIT `rule`. */
 export function witRule(rule, field) {
-  requireObject(rule, field, "{ package_name_pattern, package_type, minimum_access_level_for_push }");
+  requireObject(rule, field, "{ id, package_name_pattern, package_type, minimum_access_level_for_push }");
   onlyKnown(rule, field, RULE_FIELDS);
   const common = {
     id: optionalId(rule.id, `${field}.id`),
@@ -102,7 +128,7 @@ export function witRule(rule, field) {
   if (name != null) {
     if (type == null) fail(`${field}.package_type`, `${field} is a package rule without \`package_type\``);
     common.packageNamePattern = requireString(name, `${field}.package_name_pattern`);
-    common.packageType = enumCase(type, `${field}.package_type`, PACKAGE_TYPES, "package type");
+    common.packageType = enumCase(type, `${field}.package_type`, PACKAGE_TYPE, "package type");
     return { tag: "package", val: common };
   }
   if (path != null) {
@@ -120,7 +146,10 @@ export function witRule(rule, field) {
 
 /** A list of GitLab REST rules as WIT rules; a bad element is reported as `field[index]`. */
 export function witRules(rules, field) {
-  return requireArray(rules, field).map((rule, index) => witRule(rule, `${field}[${index}]`));
+  requireArray(rules, field);
+  const wit = new Array(rules.length);
+  for (let i = 0; i < rules.length; i++) wit[i] = witRule(rules[i], `${field}[${i}]`);
+  return wit;
 }
 
 /** A WIT rule back in GitLab's REST shape (levels the rule leaves open are `null`, as GitLab shows them). */
@@ -141,77 +170,225 @@ export function restRule({ tag, val }) {
   return rule;
 }
 
-function witActor(actor, field) {
-  requireObject(actor, field, '{ type: "user", access_level: "developer" } or { type: "deploy_token" }');
+/** `{ type: "user", access_level }` or `{ type: "deploy_token" }` as a WIT `actor`. */
+export function witActor(actor, field) {
+  if (actor === null || typeof actor !== "object" || Array.isArray(actor)) {
+    requireObject(actor, field, '{ type: "user", access_level: "developer" } or { type: "deploy_token" }');
+  }
   if (actor.type === "user") {
-    onlyKnown(actor, field, ["type", "access_level"]);
-    return { tag: "user", val: enumCase(actor.access_level, `${field}.access_level`, ACCESS_LEVELS, "access level") };
+    onlyKnown(actor, field, USER_FIELDS);
+    const wit = USER_ACTORS.get(actor.access_level);
+    if (wit === undefined) enumCase(actor.access_level, `${field}.access_level`, LEVEL, "access level");
+    return wit;
   }
   if (actor.type === "deploy_token") {
-    onlyKnown(actor, field, ["type"]);
-    return { tag: "deploy-token" };
+    onlyKnown(actor, field, DEPLOY_TOKEN_FIELDS);
+    return DEPLOY_TOKEN;
   }
   return fail(`${field}.type`, `${field}.type: unknown actor type ${show(actor.type)} (expected user or deploy_token)`);
 }
 
-/** `{ package_name, package_type | repository_path, action, actor }` as a WIT `decision-request`. */
+/**
+ * `{ package_name, package_type, action, actor }` or `{ repository_path, action, actor }`
+ * as a flat WIT `decision-request` (`{ kind, name, action, actor }`).
+ */
 export function witRequest(request, field) {
-  requireObject(request, field, '{ package_name, package_type, action: "push", actor }');
+  if (request === null || typeof request !== "object" || Array.isArray(request)) {
+    requireObject(request, field, '{ package_name, package_type, action: "push", actor }');
+  }
   onlyKnown(request, field, REQUEST_FIELDS);
   const { package_name: name, repository_path: path, package_type: type } = request;
+  let kind;
   let target;
-  if (name != null && path != null) {
-    fail(field, `${field} has either \`package_name\` or \`repository_path\`, not both`);
-  } else if (name != null) {
+  if (name != null) {
+    if (path != null) fail(field, `${field} has either \`package_name\` or \`repository_path\`, not both`);
     if (type == null) fail(`${field}.package_type`, `${field} names a package without \`package_type\``);
-    target = {
-      tag: "package",
-      val: {
-        name: requireString(name, `${field}.package_name`),
-        packageType: enumCase(type, `${field}.package_type`, PACKAGE_TYPES, "package type"),
-      },
-    };
+    kind = enumCase(type, `${field}.package_type`, PACKAGE_TYPE, "package type");
+    target = typeof name === "string" ? name : requireString(name, `${field}.package_name`);
   } else if (path != null) {
     if (type != null) {
       fail(`${field}.package_type`, `${field} names a container repository: it cannot have \`package_type\``);
     }
-    target = { tag: "container-repository", val: requireString(path, `${field}.repository_path`) };
+    kind = "container-repository";
+    target = typeof path === "string" ? path : requireString(path, `${field}.repository_path`);
   } else {
     fail(field, `${field} needs \`package_name\` (with \`package_type\`) or \`repository_path\``);
   }
   return {
-    target,
-    action: enumCase(request.action, `${field}.action`, ACTIONS, "action"),
+    kind,
+    name: target,
+    action: enumCase(request.action, `${field}.action`, ACTION, "action"),
     actor: witActor(request.actor, `${field}.actor`),
   };
 }
 
-/** A WIT decision as GitLab-shaped JSON. */
+/**
+ * The options naming what many names are (`{ kind, action, actor }`, `decideNames` and
+ * `NameList#decide`), as WIT values.
+ */
+export function witTargets(options, field) {
+  requireObject(options, field, '{ kind: "npm", action: "push", actor: { type: "deploy_token" } }');
+  onlyKnown(options, field, TARGET_OPTIONS, "option");
+  return {
+    kind: enumCase(options.kind, `${field}.kind`, TARGET_KIND, "target kind"),
+    action: enumCase(options.action, `${field}.action`, ACTION, "action"),
+    actor: witActor(options.actor, `${field}.actor`),
+  };
+}
+const TARGET_OPTIONS = new Set(["kind", "action", "actor"]);
+
+/** `{ kind }` (`preview`), as the WIT `target-kind`. */
+export function witKindOption(options, field) {
+  requireObject(options, field, '{ kind: "npm" }');
+  onlyKnown(options, field, KIND_OPTIONS, "option");
+  return enumCase(options.kind, `${field}.kind`, TARGET_KIND, "target kind");
+}
+const KIND_OPTIONS = new Set(["kind"]);
+
+/** A WIT `decision` (scalars) as the JS API's `Summary`. */
+export function restSummary({ allowed, blockingRules, firstBlockingRule }) {
+  return {
+    allowed,
+    blocking_rules: blockingRules,
+    first_blocking_rule: firstBlockingRule === undefined ? null : Number(firstBlockingRule),
+  };
+}
+
+/** A WIT `explanation` as the JS API's `Decision`. */
 export function restDecision({ allowed, blockingRuleIds, reason }) {
   return { allowed, blocking_rule_ids: Array.from(blockingRuleIds, Number), reason };
 }
 
 /** A WIT lint finding as GitLab-shaped JSON. */
 export function restFinding({ kind, ruleIds, message }) {
-  return { kind, rule_ids: Array.from(ruleIds, Number), message };
+  return { kind: snake(kind), rule_ids: Array.from(ruleIds, Number), message };
+}
+
+/** A WIT `preview-result` (typed arrays) as plain arrays of numbers. */
+export function restPreview({ matched, spans, spanOffsets, undecidable }) {
+  return {
+    matched: Array.from(matched),
+    spans: Array.from(spans),
+    span_offsets: Array.from(spanOffsets),
+    undecidable: Array.from(undecidable),
+  };
+}
+
+/** A WIT `field` as the REST parameter it names (`minimum-access-levels`: both minimums, as GitLab reports them). */
+export function restField(field) {
+  return field === "minimum-access-levels" ? "minimum_access_level_for_push,minimum_access_level_for_delete" : snake(field);
+}
+
+/** A WIT `rejection` as `{ httpStatus, errors: [{ field, message }] }`. */
+export function restRejection({ httpStatus, errors }) {
+  return { httpStatus, errors: errors.map(({ field, message }) => ({ field: restField(field), message })) };
+}
+
+/** A WIT `compile-cause` as the `cause` of a `RuleSetError`. */
+export function restCompileCause({ tag, val }) {
+  switch (tag) {
+    case "missing-id":
+      return { kind: "missing_id", position: val };
+    case "duplicate-id":
+      return { kind: "duplicate_id", id: Number(val) };
+    case "too-many-rules":
+      return { kind: "too_many_rules" };
+    case "level-not-allowed":
+      return { kind: "level_not_allowed", rule_id: Number(val.ruleId), field: restField(val.field), level: snake(val.level) };
+    case "blank-pattern":
+      return { kind: "blank_pattern", rule_id: Number(val.ruleId), field: restField(val.field) };
+    case "pattern-too-long":
+      return { kind: "pattern_too_long", rule_id: Number(val.ruleId), field: restField(val.field), chars: val.chars };
+    case "invalid-json":
+      return { kind: "invalid_json", line: val.line, column: val.column };
+    default:
+      return { kind: snake(tag) };
+  }
+}
+
+/** A WIT `decide-cause` as the `cause` of a `DecisionError`. */
+export function restDecideCause({ tag, val }) {
+  if (tag === "unevaluable") return { kind: "unevaluable", rule_id: Number(val.ruleId), pattern: val.pattern };
+  return { kind: snake(tag) };
+}
+
+/** The value of a WIT rule's field named in REST terms (`minimum_access_level_for_push` → `developer`). */
+function restValue({ tag, val }, field) {
+  switch (field) {
+    case "package_name_pattern":
+      return tag === "package" ? val.packageNamePattern : undefined;
+    case "repository_path_pattern":
+      return tag === "package" ? undefined : val.repositoryPathPattern;
+    case "minimum_access_level_for_push":
+      return val.minimumAccessLevelForPush && snake(val.minimumAccessLevelForPush);
+    case "minimum_access_level_for_delete":
+      return val.minimumAccessLevelForDelete && snake(val.minimumAccessLevelForDelete);
+    default:
+      return undefined;
+  }
 }
 
 /**
- * Byte offsets into `name`'s UTF-8 (what the component reports) as UTF-16 offsets (JS string
- * indices, what the JS bindings report), so that `name.slice(start, end)` is the span.
+ * The position of the rule a cause is about: the first with `id` whose `field` fails
+ * `check` (the core checks rules in order and stops at the first that fails), else the first
+ * with `id`, else -1.
  */
-export function utf16Spans(name, spans) {
-  if (spans.length === 0 || !/[^\x00-\x7f]/.test(name)) return spans;
-  const units = new Map();
-  let bytes = 0;
-  let index = 0;
-  for (const char of name) {
-    units.set(bytes, index);
-    const point = char.codePointAt(0);
-    // A lone surrogate crosses as U+FFFD, three bytes.
-    bytes += point < 0x80 ? 1 : point < 0x800 ? 2 : point < 0x10000 ? 3 : 4;
-    index += char.length;
+function positionOf(wit, id, field, check) {
+  let first = -1;
+  for (let i = 0; i < wit.length; i++) {
+    if (wit[i].val.id === undefined || Number(wit[i].val.id) !== id) continue;
+    if (check(restValue(wit[i], field))) return i;
+    if (first < 0) first = i;
   }
-  units.set(bytes, index);
-  return spans.map(([start, end]) => [units.get(start), units.get(end)]);
+  return first;
+}
+
+const BLANK = /^[\s\u0085]*$/u;
+
+/**
+ * Where in the caller's rule list a compile cause points (`rules[1].id`): `wit` is the list
+ * as converted (same positions), or `null` when the caller passed GitLab JSON text (`rules`).
+ */
+export function compileField(cause, wit, field = "rules") {
+  if (wit === null) return field;
+  let position = -1;
+  let at = cause.field;
+  switch (cause.kind) {
+    case "missing_id":
+      position = cause.position;
+      at = "id";
+      break;
+    case "duplicate_id": {
+      // The second occurrence is the one at fault.
+      const id = BigInt(cause.id);
+      const first = wit.findIndex((rule) => rule.val.id === id);
+      position = wit.findIndex((rule, i) => i > first && rule.val.id === id);
+      at = "id";
+      break;
+    }
+    case "level_not_allowed":
+      position = positionOf(wit, cause.rule_id, cause.field, (value) => value === cause.level);
+      break;
+    case "blank_pattern":
+      position = positionOf(wit, cause.rule_id, cause.field, (value) => typeof value === "string" && BLANK.test(value));
+      break;
+    case "pattern_too_long":
+      position = positionOf(wit, cause.rule_id, cause.field, (value) => typeof value === "string" && [...value].length === cause.chars);
+      break;
+    default:
+      break;
+  }
+  return position < 0 || position >= wit.length ? field : `${field}[${position}].${at}`;
+}
+
+/**
+ * Where a decide cause points: the pattern of the unevaluable rule (`rules[2].package_name_pattern`)
+ * when the caller's list can be indexed (`wit`, as converted), else `rules`.
+ */
+export function decideField(cause, wit, field = "rules") {
+  if (wit === null || cause.kind !== "unevaluable") return field;
+  const id = BigInt(cause.rule_id);
+  const position = wit.findIndex((rule) => rule.val.id === id);
+  if (position < 0) return field;
+  return `${field}[${position}].${wit[position].tag === "package" ? "package_name_pattern" : "repository_path_pattern"}`;
 }

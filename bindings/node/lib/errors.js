@@ -1,57 +1,62 @@
-// The errors the SDK throws. Every one is a real `Error` (with a stack) carrying the
-// argument or rule field at fault (`field`) and the HTTP status GitLab would answer with.
+// The errors the SDK throws (the same classes, names and shapes as the JS bindings'). Every
+// one is a real `Error` with a stack, naming the input at fault in `field`. The data comes
+// from the component (`compile-error.cause`, `decide-error.cause`, `rejection`); no message
+// is parsed, and no HTTP status is made up where GitLab gives none.
 
 /**
- * The base class: `field` names the input at fault (`rules[2].id`, `options.kind`,
- * `requests[5].actor`), `httpStatus` is what GitLab would answer (400 for a malformed
- * parameter, 422 for a rule its model refuses, 500 where its own query would fail).
+ * The base class, thrown as is for malformed arguments: `field` names the input at fault
+ * (`rules[2].id`, `options.kind`, `requests[5].actor`).
  */
 export class PkgprotectError extends Error {
-  constructor(message, { field, httpStatus = 400, cause } = {}) {
-    super(message, cause === undefined ? undefined : { cause });
+  constructor(message, { field } = {}) {
+    super(message);
     this.name = new.target.name;
     this.field = field;
-    this.httpStatus = httpStatus;
   }
 }
 
 /**
- * A rule GitLab would refuse (`parseRule`): `errors` lists every failing check, with
- * GitLab's messages; `field`, `message` and `httpStatus` are those of the first.
+ * GitLab refuses the rule (`parseRule`): `httpStatus` is the status its API answers (400 for
+ * the parameter layer, 422 for the model), `errors` every failing check with GitLab's message;
+ * `field` and `message` are those of the first.
  */
 export class RuleValidationError extends PkgprotectError {
-  constructor(errors) {
+  constructor(httpStatus, errors) {
     const [first] = errors;
-    super(first.message, { field: first.field, httpStatus: first.httpStatus });
+    super(first.message, { field: first.field });
+    this.httpStatus = httpStatus;
     this.errors = errors;
   }
 }
 
 /**
- * A rule list that could not have come from GitLab's database (`RuleSet.compile`): missing
- * or repeated ids, blank or over-long patterns, levels GitLab never stores. `field` points
- * into the list (`rules[1].id`); `errors` holds the component's answers.
+ * A rule list that could not have come from GitLab's database (`RuleSet.compile` and the
+ * one-shot calls). `cause` says why, as data: `{ kind: "missing_id", position }`,
+ * `{ kind: "duplicate_id", id }`, `{ kind: "too_many_rules" }`,
+ * `{ kind: "level_not_allowed", rule_id, field, level }`, `{ kind: "blank_pattern", rule_id, field }`,
+ * `{ kind: "pattern_too_long", rule_id, field, chars }`, `{ kind: "invalid_json", line, column }`.
  */
 export class RuleSetError extends PkgprotectError {
-  constructor(field, errors) {
-    const [first] = errors;
-    super(first.message, { field, httpStatus: first.httpStatus });
-    this.errors = errors;
+  constructor(message, { field, cause }) {
+    super(message, { field });
+    this.cause = cause;
   }
 }
 
 /**
- * A request GitLab could not answer because its own query would fail (a pattern ending in a
- * lone `\` reached by the name): GitLab answers 500, and the request must be treated as
- * refused. `field` is the offending rule's pattern (`rules[0].package_name_pattern`).
+ * A decision that could not be made: refuse the request. `cause` is
+ * `{ kind: "unevaluable", rule_id, pattern }` (GitLab's own query fails: the pattern ends with
+ * a lone `\` and the name reaches it) or `{ kind: "internal" }` (the engine found itself
+ * inconsistent, and refuses rather than allows).
  */
 export class DecisionError extends PkgprotectError {
-  constructor(field, message) {
-    super(message, { field, httpStatus: 500 });
+  constructor(message, { field, cause }) {
+    super(message, { field });
+    this.cause = cause;
   }
 }
 
-/** Throws a `PkgprotectError` for malformed input. */
+/** Throws a `PkgprotectError` for a malformed argument. */
 export function fail(field, message) {
   throw new PkgprotectError(message, { field });
 }

@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packageDir = resolve(here, "..");
@@ -33,25 +33,6 @@ if (!bytes.subarray(0, 8).equals(preamble)) {
   fail(`\`${source}\` is not a WebAssembly component: run scripts/build-component.sh`);
 }
 
-/**
- * jco 1.35's glue calls `_debugLog` a dozen times per component call, and each call reads
- * `process.env.JCO_DEBUG`, an environment lookup in C++: a third of a warm `decide`. Read it
- * once, at import, instead (setting JCO_DEBUG before starting Node still turns the log on).
- * Only the JS glue changes; the component's code is untouched.
- */
-function speedUpDebugLog(file) {
-  const slow = "const _debugLog = (...args) => {\n  if (!globalThis?.process?.env?.JCO_DEBUG) { return; }";
-  const fast =
-    "const _jcoDebug = Boolean(globalThis?.process?.env?.JCO_DEBUG);\n" +
-    "const _debugLog = (...args) => {\n  if (!_jcoDebug) { return; }";
-  const glue = readFileSync(file, "utf8");
-  if (!glue.includes(slow)) {
-    console.warn("warning: jco's `_debugLog` changed; left as generated (decisions may be slower)");
-    return;
-  }
-  writeFileSync(file, glue.replace(slow, fast));
-}
-
 rmSync(staging, { recursive: true, force: true });
 mkdirSync(staging, { recursive: true });
 writeFileSync(join(staging, "pkgprotect.wasm"), bytes);
@@ -62,7 +43,19 @@ try {
 } catch (error) {
   fail(`jco transpile failed on \`${source}\` (exit ${error.status ?? error.signal})`);
 }
-speedUpDebugLog(join(staging, "pkgprotect.js"));
+// The SDK speaks one contract: a component of another version fails here rather than at import.
+const CONTRACT = "0.2.0";
+let found;
+try {
+  const { api } = await import(pathToFileURL(join(staging, "pkgprotect.js")).href);
+  found = api?.version?.();
+} catch (error) {
+  fail(`the transpiled \`${source}\` cannot be loaded: ${error.message}`);
+}
+if (found !== CONTRACT) {
+  rmSync(staging, { recursive: true, force: true });
+  fail(`\`${source}\` implements contract ${found === undefined ? "(no `api.version`)" : `\`${found}\``}, this SDK speaks pkgprotect:policy@${CONTRACT}: rebuild it with scripts/build-component.sh`);
+}
 const sha256 = createHash("sha256").update(bytes).digest("hex");
 const info = { source: relative(repo, source), bytes: bytes.length, sha256 };
 writeFileSync(join(staging, "component.json"), `${JSON.stringify(info, null, 2)}\n`);

@@ -3,18 +3,21 @@
 import * as pkgprotect from "@pkgprotect/node";
 import {
   DecisionError,
+  NameList,
   PkgprotectError,
   RuleSet,
   RuleSetError,
   RuleValidationError,
-  type ComponentInfo,
   type Decision,
-  type DecisionFailure,
+  type DecisionErrorCause,
   type DecisionRequest,
   type Finding,
-  type PreviewMatch,
+  type Preview,
   type Rule,
+  type RuleSetErrorCause,
+  type Summary,
   type Validation,
+  type Verdict,
 } from "@pkgprotect/node";
 
 const projectRules: Rule[] = [
@@ -29,34 +32,55 @@ const status: 201 | 400 | 422 = checked.httpStatus;
 const stored: Rule = pkgprotect.parseRule({ package_name_pattern: "x" }, { kind: "package", existingRules: projectRules, previous: projectRules[0] });
 
 const set: RuleSet = RuleSet.compile(projectRules);
+const fromJson: RuleSet = RuleSet.compile('[{"id": 1, "repository_path_pattern": "g/*"}]');
 const count: number = set.length;
-const one: Decision = set.decide(ask);
-const ids: number[] = one.blocking_rule_ids;
-const many: Array<Decision | DecisionFailure> = set.decideBatch([ask, image]);
-for (const answer of many) {
-  if ("error" in answer) {
-    const field: string = answer.error.field;
-  }
-}
+const summary: Summary = set.decide(ask);
+const first: number | null = summary.first_blocking_rule;
+const blocking: number = summary.blocking_rules;
+const why: Decision = set.explain(ask);
+const ids: number[] = why.blocking_rule_ids;
+const verdicts: Verdict[] = set.decideBatch([ask, image]);
+const byName: Verdict[] = set.decideNames(["@demo/ui"], { kind: "npm", action: "push", actor: { type: "deploy_token" } });
 const advice: Finding[] = set.lint();
+
+const names = new NameList(["@demo/ui", "😀@DEMO/x"]);
+const size: number = names.length;
+const shown: Preview = names.preview("@demo/*", { kind: "npm" });
+const [start, end] = shown.spans.slice(shown.span_offsets[0], shown.span_offsets[0] + 2);
+const part: string = "@demo/ui".slice(start, end);
+const fromList: Verdict[] = names.decide(set, { kind: "container_repository", action: "delete", actor: { type: "user", access_level: "owner" } });
+names.free();
+names[Symbol.dispose]();
 set.free();
 set[Symbol.dispose]();
+fromJson.free();
 pkgprotect.compileRules(projectRules).free();
-const once: Decision = pkgprotect.decide(projectRules, image);
-const marks: PreviewMatch[] = pkgprotect.preview("@demo/*", ["@demo/ui"], { packageType: "npm" });
-const spans: [number, number][] = marks[0].spans;
-pkgprotect.preview("group/*", ["group/a"]);
-const info: ComponentInfo = pkgprotect.componentInfo();
-const engine: string = pkgprotect.version();
+const once: Summary = pkgprotect.decide(projectRules, image);
+const told: Decision = pkgprotect.explain("[]", image);
+const matched: number[] = pkgprotect.preview("@demo/*", ["@demo/ui"], { kind: "npm" }).matched;
+const contract: string = pkgprotect.version();
+const engine: string = pkgprotect.engineVersion();
 
 try {
   set.decide(ask);
 } catch (error) {
   if (error instanceof DecisionError) {
     const at: string = error.field;
-    const code: number = error.httpStatus;
-  } else if (error instanceof RuleSetError || error instanceof RuleValidationError) {
-    const all: Array<{ field: string; message: string; httpStatus: number }> = error.errors;
+    const cause: DecisionErrorCause = error.cause;
+    if (cause.kind === "unevaluable") {
+      const rule: number = cause.rule_id;
+      const pattern: string = cause.pattern;
+    }
+  } else if (error instanceof RuleSetError) {
+    const cause: RuleSetErrorCause = error.cause;
+    if (cause.kind === "invalid_json") {
+      const line: number = cause.line;
+    } else if (cause.kind === "level_not_allowed") {
+      const level: string = cause.level;
+    }
+  } else if (error instanceof RuleValidationError) {
+    const code: 400 | 422 = error.httpStatus;
+    const all: Array<{ field: string; message: string }> = error.errors;
   } else if (error instanceof PkgprotectError) {
     const message: string = error.message;
   }
@@ -70,7 +94,13 @@ RuleSet.compile([{ id: 1, package_name_pattern: "a" }]);
 set.decide({ package_name: "a", package_type: "npm", action: "pull", actor: { type: "deploy_token" } });
 // @ts-expect-error -- the kind is required
 pkgprotect.validateRule({}, {});
-// @ts-expect-error -- packageType, not package_type
-pkgprotect.preview("a", ["a"], { package_type: "npm" });
+// @ts-expect-error -- preview options name the target kind
+pkgprotect.preview("a", ["a"], { packageType: "npm" });
+// @ts-expect-error -- container_repository is a target kind, container is not
+set.decideNames(["a"], { kind: "container", action: "push", actor: { type: "deploy_token" } });
+// @ts-expect-error -- RuleSetError has no HTTP status: GitLab answers none for it
+const invented: number = new RuleSetError().httpStatus;
+// @ts-expect-error -- a NameList decides with a compiled RuleSet, not rules
+names.decide(projectRules, { kind: "npm", action: "push", actor: { type: "deploy_token" } });
 // @ts-expect-error -- the constructor is private: RuleSet.compile
 new RuleSet();
