@@ -61,7 +61,7 @@ def test_a_vector_the_host_cannot_run_is_a_failure_not_a_crash():
     vectors = {"decide": [dict(VECTORS["decide"][0], request={"package_name": "x"})]}
     report = run_vectors(vectors)
     assert report.summary() == "0 passed, 1 failed"
-    assert report.failures[0].got.startswith("host failure: package_type: request: unknown package type `null`")
+    assert report.failures[0].got.startswith("host failure: request.package_type: unknown package type `null`")
 
 
 def test_the_command_exits_1_on_failures(tmp_path, capsys):

@@ -1,4 +1,5 @@
-"""The runtime: the shipped component, limits, instance resets, the type cache."""
+"""The runtime: the shipped component, the contract check, limits, instance resets,
+garbage-collected resources."""
 
 import gc
 import os
@@ -8,7 +9,7 @@ import pytest
 
 import pkgprotect
 from pkgprotect import _runtime
-from conftest import npm_push
+from conftest import TRICKY_RULES, npm_push, tricky_requests
 
 
 def test_the_component_ships_inside_the_package():
@@ -29,85 +30,92 @@ def test_bytes_that_are_not_a_component_are_reported():
         _runtime.Runtime(b"\0asm\x01\x00\x00\x00")
 
 
-def test_a_trap_resets_the_instance_and_rule_sets_compile_again(monkeypatch, rule_set):
+def fake_component(version, interface_version):
+    """A component exporting only `pkgprotect:policy/api@<interface_version>#version`,
+    which answers `version`."""
+    return f"""(component
+  (core module $m
+    (memory (export "mem") 1)
+    (data (i32.const 16) "\\20\\00\\00\\00\\{len(version):02x}\\00\\00\\00")
+    (data (i32.const 32) "{version}")
+    (func (export "version") (result i32) i32.const 16)
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32) i32.const 64))
+  (core instance $i (instantiate $m))
+  (func $version (result string)
+    (canon lift (core func $i "version") (memory (core memory $i "mem")) (realloc (core func $i "realloc"))))
+  (instance $api (export "version" (func $version)))
+  (export "pkgprotect:policy/api@{interface_version}" (instance $api)))"""
+
+
+@pytest.mark.parametrize(
+    "component, found, message",
+    [
+        (fake_component("0.1.0", "0.1.0"), "0.1.0", "pkgprotect.wasm implements contract `0.1.0`, this SDK needs `0.2.0`"),
+        (fake_component("0.2.1", "0.2.0"), "0.2.1", "pkgprotect.wasm implements contract `0.2.1`, this SDK needs `0.2.0`"),
+        ("(component)", None, "pkgprotect.wasm does not export pkgprotect:policy, this SDK needs `0.2.0`"),
+    ],
+)
+def test_another_contract_is_refused_at_load(component, found, message):
+    with pytest.raises(pkgprotect.ContractError) as caught:
+        _runtime.Runtime(component)
+    assert (caught.value.found, caught.value.expected, str(caught.value)) == (found, "0.2.0", message)
+    assert isinstance(caught.value, pkgprotect.EngineError)
+
+
+def test_a_component_missing_an_export_is_refused():
+    with pytest.raises(pkgprotect.EngineError, match=r"does not export `pkgprotect:policy/api@0.2.0#engine-version`"):
+        _runtime.Runtime(fake_component("0.2.0", "0.2.0"))
+
+
+def test_a_trap_resets_the_instance_and_resources_are_made_again(monkeypatch, rule_set):
     runtime = _runtime.runtime()
-    before = rule_set.decide(npm_push("@demo/core", "developer"))
+    names = pkgprotect.NameList(["@demo/core", "x"])
+    request = npm_push("@demo/core", "developer")
+    before = (rule_set.explain(request), names.preview("@demo/*", kind="npm"))
     generation = runtime.generation
     monkeypatch.setattr(_runtime, "FUEL_BASE", 10)
     monkeypatch.setattr(_runtime, "FUEL_PER_ITEM", 0)
     with pytest.raises(pkgprotect.EngineError, match=r"failed in `rule-set.decide` \(the instance was reset\): wasm trap: all fuel consumed by WebAssembly$") as caught:
-        rule_set.decide(npm_push("@demo/core", "developer"))
+        rule_set.decide(request)
     assert "wasm backtrace" in caught.value.detail
     monkeypatch.undo()
     assert runtime.generation == generation + 1
-    assert rule_set.decide(npm_push("@demo/core", "developer")) == before
+    assert (rule_set.explain(request), names.preview("@demo/*", kind="npm")) == before
+    assert names.decide(rule_set, kind="npm", action="push", actor="developer") == ["blocked", "allowed"]
+    names.close()
 
 
-def test_garbage_collected_rule_sets_are_freed_at_the_next_call(demo_rules):
+def test_garbage_collected_resources_are_freed_at_the_next_call(demo_rules):
     runtime = _runtime.runtime()
-    rule_sets = [pkgprotect.RuleSet(demo_rules) for _ in range(3)]
-    del rule_sets
+    live = len(runtime._live)
+    made = [pkgprotect.RuleSet(demo_rules) for _ in range(3)] + [pkgprotect.NameList(["a"])]
+    assert len(runtime._live) == live + 4
+    del made
     gc.collect()
-    assert len(runtime._pending_drops) == 3
+    assert len(runtime._pending_drops) == 4 and len(runtime._live) == live
     pkgprotect.version()
     assert runtime._pending_drops == []
 
 
-def _answers(runtime, rules, requests):
-    """Batch and single decisions, lint and preview through `runtime`."""
-    from pkgprotect import _convert
-
-    wit_requests = [_convert.request_to_wit(r) for r in requests]
-    with runtime.lock:
-        handle = runtime.call("compile", _convert.rules_to_wit(rules))
-        batch = runtime.decide(handle, wit_requests, batch=True)
-        single = [runtime.decide(handle, [r], batch=False)[0] for r in wit_requests]
-        lint = runtime.call("rule-set.lint", handle)
-        preview = runtime.call("preview", "@demo/*", "npm", ["@demo/a", "b"])
-        runtime.drop(handle, runtime.generation)
-    return batch, single, [_convert.finding_from_wit(f) for f in lint], [_convert.match_from_wit(m) for m in preview]
-
-
-TRICKY_RULES = [
-    {"id": 1, "package_name_pattern": "@demo/*", "package_type": "npm", "minimum_access_level_for_push": "maintainer"},
-    {"id": 2, "package_name_pattern": "@demo/*", "package_type": "npm", "minimum_access_level_for_push": "owner"},
-    {"id": 3, "package_name_pattern": "straße*", "package_type": "generic", "minimum_access_level_for_delete": "owner"},
-    {"id": 4, "package_name_pattern": "x*\\", "package_type": "conan", "minimum_access_level_for_push": "admin"},
-    {"id": 5, "repository_path_pattern": "g/p/*", "minimum_access_level_for_push": "maintainer"},
-    {"id": 6, "package_name_pattern": "my_pkg*", "package_type": "pypi", "minimum_access_level_for_push": "owner"},
-]
-
-
-def _tricky_requests():
-    names = ["@demo/a", "@DEMO/b", "", " ", "STRASSE-1", "straße-1", "x-y", "My.Pkg-2", "my_pkg", "ünïcödé/😀", "a" * 300]
-    requests = []
-    for i, name in enumerate(names):
-        for package_type in ("npm", "generic", "conan", "pypi"):
-            for action in ("push", "delete"):
-                actor = list(pkgprotect.ACCESS_LEVELS)[i % 9] if (i + len(package_type)) % 4 else "deploy_token"
-                requests.append({"package_name": name, "package_type": package_type, "action": action, "actor": actor})
-        requests.append({"repository_path": "g/p/" + name, "action": "push", "actor": "developer"})
-    return requests
-
-
-def test_the_fast_crossing_and_the_type_cache_change_no_answer():
-    requests = _tricky_requests()
-    cached = _runtime.runtime()
-    assert cached.fast is not None, "the fast crossing should check out with the pinned wasmtime-py"
-    plain = _runtime.Runtime(_runtime.component_bytes(), cache_types=False, fast_path=False)
-    assert plain.fast is None
-    fast_answers, plain_answers = _answers(cached, TRICKY_RULES, requests), _answers(plain, TRICKY_RULES, requests)
-    assert fast_answers == plain_answers
-    batch, single = fast_answers[0], fast_answers[1]
-    assert batch == single
-    assert any(isinstance(a, str) for a in batch) and any(isinstance(a, pkgprotect.Decision) and not a.allowed for a in batch)
-    assert type(plain.funcs["decide"]).__name__ == "Func"
-    assert type(cached.funcs["decide"]).__name__ == "_FrozenFunc"
+def test_resources_dying_in_a_reference_cycle_are_still_dropped(demo_rules):
+    """A rule set kept only by a cycle (here: itself) is finalized by the cycle collector
+    together with wasmtime-py's handle object; the runtime's own reference keeps the handle
+    usable until it is dropped."""
+    runtime = _runtime.runtime()
+    rule_set = pkgprotect.RuleSet(demo_rules)
+    rule_set.cycle = rule_set
+    del rule_set
+    gc.collect()
+    assert len(runtime._pending_drops) == 1
+    assert pkgprotect.version() == "0.2.0"  # drops it without error
+    assert runtime._pending_drops == []
 
 
 def test_a_large_batch_answers_every_request_in_order():
-    requests = _tricky_requests()
+    requests = tricky_requests()
     with pkgprotect.RuleSet(TRICKY_RULES) as rules:
-        shown = [a if isinstance(a, pkgprotect.Decision) else ("refused", a.message) for a in rules.decide_batch(requests * 40)]
-    assert len(shown) == 40 * len(requests)
-    assert shown == shown[: len(requests)] * 40
+        single = rules.decide_batch(requests)
+        assert rules.decide_batch(requests * 40) == single * 40
+        names = [f"n{i}-{'😀' * (i % 5)}" for i in range(5000)]
+        verdicts = rules.decide_names(names, kind="generic", action="push", actor="guest")
+        assert len(verdicts) == 5000 and set(verdicts) == {pkgprotect.Verdict.ALLOWED}

@@ -1,6 +1,6 @@
-"""``python -m pkgprotect``: the engine's version, or a conformance run.
+"""``python -m pkgprotect``: the contract and engine versions, or a conformance run.
 
-    python -m pkgprotect version
+    python -m pkgprotect version              # `contract 0.2.0, engine X.Y.Z`
     python -m pkgprotect conformance FILE     # failures, then `N passed, N failed`; exit 1 on failures
 """
 
@@ -15,16 +15,16 @@ from typing import List, Optional
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pkgprotect", description="GitLab package protection rules.")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("version", help="print the engine's version")
+    commands.add_parser("version", help="print the contract's and the engine's versions")
     conformance = commands.add_parser("conformance", help="run a shared/conformance vector file")
     conformance.add_argument("file", help="a vector file such as shared/conformance/gitlab-vectors.json")
     args = parser.parse_args(argv)
 
-    from . import PkgprotectError, version
+    from . import PkgprotectError, engine_version, version
 
     try:
         if args.command == "version":
-            print(version())
+            print(f"contract {version()}, engine {engine_version()}")
             return 0
         from .conformance import run_file
 

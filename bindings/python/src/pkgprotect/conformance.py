@@ -2,9 +2,11 @@
 Rust hosts (crates/pkgprotect-conformance) and the JS runner do, and describing answers in
 the same words, so that a failure reads the same in every host:
 
-- ``match``: ``preview(pattern, [name])`` with no package type (plain ``ILIKE``);
+- ``match``: ``preview(pattern, [name], kind="container_repository")`` (plain ``ILIKE``;
+  GitLab's error when the name is ``undecidable``);
 - ``validate``: ``validate_rule(params, {kind, project_path, existing_rules})``;
-- ``decide``: a ``RuleSet`` of the vector's rules deciding its request.
+- ``decide``: a ``RuleSet`` of the vector's rules (sent as GitLab JSON) explaining its
+  request; ``decide`` (the scalar answer) must agree with ``explain`` on every vector.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List
 
-from . import InvalidRuleError, RuleSet, preview, validate_rule
+from . import InvalidRuleError, RuleSet, Summary, preview, validate_rule
 
 
 @dataclass
@@ -67,8 +69,8 @@ def _rust_json(value: Any) -> str:
 
 
 def _match(vector: Dict[str, Any]) -> str:
-    (outcome,) = preview(vector["pattern"], [vector["name"]])
-    return "error" if outcome.error is not None else f"matches={str(outcome.matched).lower()}"
+    answer = preview(vector["pattern"], [vector["name"]], kind="container_repository")
+    return "error" if answer.undecidable else f"matches={str(bool(answer.matched)).lower()}"
 
 
 def _validate(vector: Dict[str, Any]) -> str:
@@ -86,8 +88,12 @@ def _validate(vector: Dict[str, Any]) -> str:
 
 def _decide(vector: Dict[str, Any]) -> str:
     with RuleSet(vector["rules"]) as rule_set:
-        decision = rule_set.decide(vector["request"])
-    return _show_decide(decision.allowed, decision.blocking_rule_ids)
+        decision = rule_set.explain(vector["request"])
+        summary = rule_set.decide(vector["request"])
+    ids = decision.blocking_rule_ids
+    if summary != Summary(decision.allowed, len(ids), ids[0] if ids else None):
+        raise AssertionError(f"`decide` answered {summary} where `explain` answered {decision}")
+    return _show_decide(decision.allowed, ids)
 
 
 def run_vectors(file: Dict[str, Any]) -> Report:
