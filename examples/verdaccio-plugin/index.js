@@ -46,17 +46,18 @@ export default class PkgprotectPlugin {
       if (source.current === null) {
         throw errorUtils.getServiceUnavailable(`${refusal}: protection rules from ${source.label} are not loaded (${source.error})`);
       }
-      let decision;
+      let reason;
       try {
-        decision = source.current.decide(request);
+        // `decide` answers with scalars; only a refusal asks `explain` for the reason.
+        if (!source.current.decide(request).allowed) reason = source.current.explain(request).reason;
       } catch (error) {
         if (!(error instanceof DecisionError)) throw error;
-        // GitLab's own query fails here (HTTP 500): refused, as GitLab refuses it.
-        throw errorUtils.getForbidden(`${refusal}: ${error.message}`);
+        // No decision (GitLab's own query fails here, HTTP 500): refused, as GitLab refuses it.
+        throw errorUtils.getForbidden(`${refusal}: ${error.message} (rules of ${source.name})`);
       }
-      if (!decision.allowed) {
-        this.logger.warn({ user: user?.name, name: pkg.name, reason: decision.reason }, `${refusal}: @{reason}`);
-        throw errorUtils.getForbidden(`${refusal}: ${decision.reason} (rules of ${source.name})`);
+      if (reason !== undefined) {
+        this.logger.warn({ user: user?.name, name: pkg.name, reason }, `${refusal}: @{reason}`);
+        throw errorUtils.getForbidden(`${refusal}: ${reason} (rules of ${source.name})`);
       }
     }
     return false;

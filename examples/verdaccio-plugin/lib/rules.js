@@ -1,6 +1,6 @@
-// Where the protection rules come from: a JSON file (GitLab REST shape) and/or the REST API
-// of a running `pkgprotect serve` (or GitLab itself), each compiled into a rule set of the
-// Node SDK and reloaded every `refresh_seconds`.
+// Where the protection rules come from: a JSON file (GitLab REST shape, compiled from its text)
+// and/or the REST API of a running `pkgprotect serve` (or GitLab itself, its pages compiled as
+// one list), each compiled into a rule set of the Node SDK and reloaded every `refresh_seconds`.
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { RuleSet } from "@pkgprotect/node";
@@ -36,17 +36,12 @@ async function fetchRules(source) {
   return rules;
 }
 
+/** The file's text, GitLab's REST JSON as is: the core parses it (errors name the line and column). */
 async function readRules(source) {
-  let text;
   try {
-    text = await readFile(source.path, "utf8");
+    return await readFile(source.path, "utf8");
   } catch (error) {
     throw new Error(`cannot read \`${source.path}\`: ${error.message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new Error(`\`${source.path}\` is not JSON: ${error.message}`);
   }
 }
 
@@ -83,7 +78,8 @@ export class RuleSource {
       previous?.free();
       this.logger.info({ count: next.length, from: this.label }, "pkgprotect: @{count} protection rules from @{from}");
     } catch (error) {
-      const field = error.field ? ` (${error.field})` : "";
+      // `rules[2].id` when the list was fetched; a file's errors name the line and column instead.
+      const field = error.field?.startsWith("rules[") ? ` (${error.field})` : "";
       const message = `${error.message}${field}`;
       if (this.current === null) this.error = message;
       this.logger.warn(

@@ -121,7 +121,10 @@ test("rules that cannot be loaded refuse everything (503), and a failed reload k
   const missingId = plugin({ rules_file: broken });
   const refused = await ask(missingId, "allow_publish", verdaccioUser("anyone"), "unrelated");
   assert.equal(refused.error.status, 503);
-  assert.match(refused.error.message, /protection rules from .*broken\.json are not loaded \(rule at position 0 has no `id`.* \(rules\[0\]\.id\)\)/);
+  assert.match(
+    refused.error.message,
+    /protection rules from .*broken\.json are not loaded \(rule at position 0 has no `id`; every rule needs one so decisions can name it\)$/,
+  );
   missingId.close();
 
   const unreachable = plugin({ rules_api: { url: "http://127.0.0.1:9", project: "g/p", token: "secret-token" } });
@@ -138,7 +141,12 @@ test("rules that cannot be loaded refuse everything (503), and a failed reload k
     assert.equal((await ask(instance, "allow_publish", verdaccioUser("x"), "@demo/a")).error.status, 403);
     writeFileSync(reloading, "[{");
     await instance.sources[0].load();
-    assert.ok(instance.log.some((line) => line.level === "warn" && /is not JSON/.test(line.fields.message) && line.fields.kept));
+    assert.ok(
+      instance.log.some(
+        (line) => line.level === "warn" && /^the rules are not GitLab rule JSON \(line 1, column 2\)/.test(line.fields.message) && line.fields.kept,
+      ),
+      JSON.stringify(instance.log),
+    );
     assert.equal((await ask(instance, "allow_publish", verdaccioUser("x"), "@demo/a")).error.status, 403);
     writeFileSync(reloading, JSON.stringify([npmRule(1, "@other/*", "owner")]));
     await instance.sources[0].load();
@@ -169,6 +177,69 @@ test("rules_api sends PRIVATE-TOKEN and follows GitLab's x-next-page across page
       { path: "/api/v4/projects/42/packages/protection/rules", page: "1", token: "glpat-test" },
       { path: "/api/v4/projects/42/packages/protection/rules", page: "2", token: "glpat-test" },
     ]);
+  } finally {
+    instance.close();
+    gitlab.close();
+  }
+});
+
+test("a file's rules are GitLab's JSON as the core reads it: a misspelt field is refused with its line", async () => {
+  const typo = join(dir, "typo.json");
+  writeFileSync(typo, '[\n  {"id": 1, "package_name_pattern": "@demo/*", "package_type": "npm",\n   "minimum_acess_level_for_push": "owner"}\n]');
+  const instance = plugin({ rules_file: typo });
+  try {
+    const refused = await ask(instance, "allow_publish", verdaccioUser("anyone"), "@demo/a");
+    assert.equal(refused.error.status, 503);
+    assert.match(refused.error.message, /are not loaded \(the rules are not GitLab rule JSON \(line 3, column \d+\): unknown field `minimum_acess_level_for_push`/);
+  } finally {
+    instance.close();
+  }
+});
+
+test("explain is asked only for refusals; a rule GitLab cannot evaluate refuses with 403", async () => {
+  const file = join(dir, "escape.json");
+  writeFileSync(
+    file,
+    JSON.stringify([npmRule(1, "@demo/*", "maintainer"), { id: 7, package_name_pattern: "@tools/cli\\", package_type: "npm", minimum_access_level_for_push: "owner" }]),
+  );
+  const instance = plugin({ rules_file: file, levels: { dev: "developer", own: "owner" } });
+  try {
+    await instance.ready;
+    const set = instance.sources[0].current;
+    let explained = 0;
+    const explain = set.explain;
+    set.explain = (request) => {
+      explained++;
+      return explain.call(set, request);
+    };
+    assert.deepEqual(await ask(instance, "allow_publish", verdaccioUser("own"), "@demo/a"), { error: null, allowed: false });
+    assert.deepEqual(await ask(instance, "allow_publish", verdaccioUser("dev"), "other"), { error: null, allowed: false });
+    assert.equal(explained, 0);
+    assert.equal((await ask(instance, "allow_publish", verdaccioUser("dev"), "@demo/a")).error.status, 403);
+    assert.equal(explained, 1);
+    const failing = await ask(instance, "allow_publish", verdaccioUser("dev"), "@tools/cli-x");
+    assert.equal(failing.error.status, 403);
+    assert.equal(
+      failing.error.message,
+      "pkgprotect: `dev` (developer) may not publish `@tools/cli-x`: rule 7 cannot be evaluated against `@tools/cli-x`: " +
+        'pattern `@tools/cli\\` ends with a lone `\\`: PostgreSQL raises "LIKE pattern must not end with escape character" when matching reaches it (rules of file `escape.json`)',
+    );
+  } finally {
+    instance.close();
+  }
+});
+
+test("rules from the API that GitLab could not hold refuse everything, naming the rule's field", async () => {
+  const gitlab = createServer((request, response) => {
+    response.writeHead(200, { "content-type": "application/json" });
+    response.end(JSON.stringify([npmRule(1, "@one/*", "owner"), npmRule(1, "@two/*", "owner")]));
+  });
+  await new Promise((done) => gitlab.listen(0, "127.0.0.1", done));
+  const instance = plugin({ rules_api: { url: `http://127.0.0.1:${gitlab.address().port}`, project: 42, token: "glpat-test" } });
+  try {
+    const refused = await ask(instance, "allow_publish", verdaccioUser("x"), "unrelated");
+    assert.equal(refused.error.status, 503);
+    assert.match(refused.error.message, /are not loaded \(rule id 1 appears more than once \(rules\[1\]\.id\)\)$/);
   } finally {
     instance.close();
     gitlab.close();
