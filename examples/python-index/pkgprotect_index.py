@@ -10,11 +10,13 @@ protection check is a WSGI middleware in front of the app:
 - ``file_upload`` and ``doc_upload`` are pushes, ``remove_pkg`` is a delete; the names
   checked are the ``name`` field and, for uploads, the name pypiserver will store the file
   under (from its filename), so a mismatched ``name`` field cannot smuggle a protected file;
-- the pkgprotect SDK decides each name as a ``pypi`` package (PyPI normalization is the
-  engine's: the raw name is passed); a blocked request gets ``403`` whose reason phrase
-  names the rule (twine prints the reason phrase), anything else goes on to pypiserver.
+- the pkgprotect SDK decides every name as a ``pypi`` package in one call
+  (``RuleSet.decide_names``; PyPI normalization is the engine's: the raw name is passed); a
+  refused name is explained (``RuleSet.explain``) and gets ``403`` whose reason phrase names
+  the rule (twine prints the reason phrase), anything else goes on to pypiserver.
 
-Rules come from a JSON file in GitLab's REST shape, or from a GitLab-compatible server
+Rules come from a JSON file in GitLab's REST shape (its text goes to the engine as is), or
+from a GitLab-compatible server
 (``pkgprotect serve`` or GitLab itself) via ``GET /api/v4/projects/:id/packages/protection/rules``
 with ``PRIVATE-TOKEN``, fetched again every ``refresh_seconds``. Without rules the index
 refuses every protected action (fail closed, 503).
@@ -43,7 +45,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Tuple, Union
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pkgprotect
@@ -180,11 +182,11 @@ class RuleSource:
         self._lock = threading.Lock()
         self._rule_set: Optional[pkgprotect.RuleSet] = None
 
-    def _install(self, rules: List[dict]) -> None:
+    def _install(self, rules: Union[str, List[dict]]) -> None:
         new = pkgprotect.RuleSet(rules)
-        old, self._rule_set = self._rule_set, new
-        if old is not None:
-            old.close()
+        # The previous set is not closed here: another request's thread may still be
+        # deciding with it. The SDK frees it once nothing refers to it.
+        self._rule_set = new
         log.info("loaded %d protection rules", len(new))
 
     def current(self) -> pkgprotect.RuleSet:
@@ -204,9 +206,10 @@ class FileRules(RuleSource):
             try:
                 mtime = self.path.stat().st_mtime_ns
                 if mtime != self._mtime:
-                    self._install(_rule_list(json.loads(self.path.read_text(encoding="utf-8")), f"`{self.path}`"))
+                    # GitLab JSON text, parsed and checked by the engine itself.
+                    self._install(self.path.read_text(encoding="utf-8"))
                     self._mtime = mtime
-            except (OSError, ValueError, pkgprotect.InvalidRuleError) as error:
+            except (OSError, ValueError, pkgprotect.PkgprotectError) as error:
                 if self._rule_set is None:
                     raise RulesUnavailable(f"cannot load rules from `{self.path}`: {error}") from None
                 log.error("keeping the previous rules: cannot reload `%s`: %s", self.path, error)
@@ -249,7 +252,7 @@ class GitLabRules(RuleSource):
                 try:
                     self._install(self.fetch())
                     self._fetched_at = time.monotonic()
-                except (RulesUnavailable, pkgprotect.InvalidRuleError) as error:
+                except (RulesUnavailable, pkgprotect.PkgprotectError) as error:
                     if self._rule_set is None:
                         raise RulesUnavailable(str(error)) from None
                     log.error("keeping the previous rules: %s", error)
@@ -332,12 +335,15 @@ class ProtectionMiddleware:
             rule_set = self.rules.current()
         except RulesUnavailable as error:
             return 503, f"protection rules are not available, refusing the {verb}: {error}"
-        requests = [{"package_name": n, "package_type": "pypi", "action": action, "actor": user.access_level} for n in names]
-        for name, decision in zip(names, rule_set.decide_batch(requests)):
-            if isinstance(decision, pkgprotect.DecisionError):
-                return 403, f"{verb} of `{name}` refused for `{user.name}`: {decision}"
-            if not decision.allowed:
-                return 403, f"{verb} of `{name}` refused for `{user.name}` ({user.access_level}): {decision.reason}"
+        verdicts = rule_set.decide_names(names, kind="pypi", action=action, actor=user.access_level)
+        for name, verdict in zip(names, verdicts):
+            if verdict is not pkgprotect.Verdict.ALLOWED:
+                request = {"package_name": name, "package_type": "pypi", "action": action, "actor": user.access_level}
+                try:
+                    reason = rule_set.explain(request).reason
+                except pkgprotect.DecisionError as error:  # GitLab's query fails for this name: refuse
+                    return 403, f"{verb} of `{name}` refused for `{user.name}`: cannot decide, refusing: {error.message}"
+                return 403, f"{verb} of `{name}` refused for `{user.name}` ({user.access_level}): {reason}"
             log.info("allowed %s of `%s` by `%s` (%s)", action, name, user.name, user.access_level)
         return None
 

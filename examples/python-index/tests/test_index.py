@@ -257,14 +257,34 @@ def test_the_rules_file_is_reloaded_when_it_changes(tmp_path):
     rules.write_text(json.dumps([{"id": 1, "package_name_pattern": "a*", "package_type": "pypi", "minimum_access_level_for_push": "owner"}]))
     source = pkgprotect_index.FileRules(rules)
     request = {"package_name": "abc", "package_type": "pypi", "action": "push", "actor": "developer"}
-    assert source.current().decide(request).blocking_rule_ids == [1]
+    assert source.current().decide(request).first_blocking_rule == 1
     time.sleep(0.01)
     rules.write_text(json.dumps([{"id": 2, "package_name_pattern": "b*", "package_type": "pypi", "minimum_access_level_for_push": "owner"}]))
     assert source.current().decide(request).allowed
-    rules.write_text("{not json")
-    assert source.current().decide(request).allowed  # the previous rules stay
+    for broken in ("{not json", '[{"id": 3, "package_name_pattern": "a*", "package_type": "pypi", "minimum_acess_level_for_push": "owner"}]'):
+        time.sleep(0.01)
+        rules.write_text(broken)
+        assert source.current().decide(request).allowed  # the previous rules stay
     with pytest.raises(pkgprotect_index.RulesUnavailable, match="cannot load rules from"):
         pkgprotect_index.FileRules(tmp_path / "missing.json").current()
+    misspelt = tmp_path / "misspelt.json"
+    misspelt.write_text('[{"id": 3, "package_name_pattern": "a*", "package_type": "pypi", "minimum_acess_level_for_push": "owner"}]')
+    with pytest.raises(pkgprotect_index.RulesUnavailable, match=r"cannot load rules from .*unknown field `minimum_acess_level_for_push`"):
+        pkgprotect_index.FileRules(misspelt).current()
+
+
+def test_a_name_the_rules_cannot_decide_is_refused(tmp_path):
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps([{"id": 8, "package_name_pattern": "team*\\", "package_type": "pypi", "minimum_access_level_for_push": "owner"}]))
+    config = pkgprotect_index.Config.load(write_config(tmp_path, 'rules_file = "rules.json"'))
+    middleware = pkgprotect_index.ProtectionMiddleware(None, config, pkgprotect_index.FileRules(rules))
+    lead, boss = config.users["lead"], config.users["boss"]
+    status, message = middleware._refusal("push", lead, ["public-lib", "team-tools"])
+    assert status == 403
+    assert message.startswith("upload of `team-tools` refused for `lead`: cannot decide, refusing: rule 8 cannot be evaluated against `team-tools`")
+    assert middleware._refusal("push", lead, ["public-lib", "other"]) is None
+    # an owner meets the rule's minimum: GitLab's query never evaluates it
+    assert middleware._refusal("push", boss, ["team-tools"]) is None
 
 
 def test_the_config_is_checked(tmp_path):
@@ -331,7 +351,8 @@ def test_rules_can_come_from_pkgprotect_serve(tmp_path, gitlab_server, dists):
     os.environ["INDEX_TEST_TOKEN"] = token
     try:
         request = {"package_name": "Team.Tools", "package_type": "pypi", "action": "push", "actor": "developer"}
-        assert source.current().decide(request).blocking_rule_ids == [rule_id]
+        assert source.current().decide(request).first_blocking_rule == rule_id
+        assert source.current().explain(request).blocking_rule_ids == [rule_id]
         served = Index(config)
         try:
             code, output = twine_upload(served, "dev", dists["public-lib"][:1])
