@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # The Python SDK (bindings/python) and the pypiserver example (examples/python-index):
-# builds the wheel with target/pkgprotect.wasm inside, installs it into a fresh venv, runs
-# the SDK's tests, every shared conformance vector through it, and the index's twine tests.
+# builds the wheel with target/pkgprotect.wasm inside, installs it into a fresh venv (with the
+# newest wasmtime-py its dependency range allows), runs the SDK's tests, every shared
+# conformance vector through it, a bench smoke run, the SDK's tests again under every other
+# CPython found, and the index's twine tests.
 #
 #   scripts/test-python.sh
 #   PKGPROTECT_SHARED=/path   where shared/ lives (default: ../shared next to the repo)
 #   PKGPROTECT_BIN=/path      a built `pkgprotect` for the index's [gitlab] rule-source test
 #                             (default: target/debug/pkgprotect or target/release/pkgprotect if built)
+#   PKGPROTECT_PYTHONS="…"    other interpreters to run the SDK's tests under
+#                             (default: whichever of CPython 3.9, 3.12, 3.13 exist on PATH or in
+#                             pyenv's versions; "" for none)
 #
 # Installs what is missing, and skips what is there: a tools venv at .tools/venv-py with
 # build, hatchling and twine at fixed versions (PyPI). Needs python3 ≥ 3.11 and
@@ -62,6 +67,7 @@ VPY="$WORK/venv/bin/python"
 "$VPY" -m pip install "${pip_quiet[@]}" "$WHEEL" "${TEST_PINS[@]}"
 # -P: never import pkgprotect from the working directory, only the installed wheel.
 "$VPY" -P -c 'import pkgprotect, sys; print("pkgprotect from", pkgprotect.__file__); sys.exit(not pkgprotect.__file__.startswith(sys.prefix))'
+"$VPY" -P -c 'from importlib.metadata import version; import platform; print("CPython", platform.python_version(), "wasmtime-py", version("wasmtime"))'
 unset PKGPROTECT_WASM
 
 step "SDK tests (pytest)"
@@ -72,6 +78,28 @@ step "conformance: python -m pkgprotect conformance $VECTORS"
 
 step "bench smoke (bindings/python/bench.py checks its answers against the naive loop)"
 "$VPY" -P bindings/python/bench.py --rules 20 --requests 200 --rounds 1 >/dev/null && echo "ok"
+"$VPY" -P bindings/python/bench.py --rules 10 --profile >/dev/null && echo "profile ok"
+
+if [ -z "${PKGPROTECT_PYTHONS+set}" ]; then
+    PKGPROTECT_PYTHONS=""
+    for version in 3.9 3.12 3.13; do
+        candidate=python$version
+        if ! "$candidate" -c 'import sys' >/dev/null 2>&1; then  # e.g. a pyenv shim for a version not selected
+            candidate=$(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$version".*/bin/python"$version" 2>/dev/null | tail -n 1)
+        fi
+        if [ -n "$candidate" ] && "$candidate" -c 'import sys' >/dev/null 2>&1; then
+            PKGPROTECT_PYTHONS+=" $candidate"
+        fi
+    done
+fi
+for other in $PKGPROTECT_PYTHONS; do
+    step "SDK tests under $other (fresh venv: the wheel, wasmtime, pytest)"
+    venv="$WORK/venv-$(basename "$other")"
+    "$other" -m venv "$venv"
+    "$venv/bin/python" -m pip install "${pip_quiet[@]}" "$WHEEL" "${TEST_PINS[0]}"
+    "$venv/bin/python" -c 'from importlib.metadata import version; import platform; print("CPython", platform.python_version(), "wasmtime-py", version("wasmtime"))'
+    (cd bindings/python && "$venv/bin/python" -m pytest -q -p no:cacheprovider)
+done
 
 step "examples/python-index: pypiserver + the SDK, real twine uploads"
 if [ -z "${PKGPROTECT_BIN:-}" ]; then
