@@ -86,7 +86,7 @@ def test_a_name_list_keeps_names_for_many_previews_and_decisions():
         (lambda: pkgprotect.preview("x", ["x", 2], kind="npm"), "names[1]", "a name is a string, got `2`"),
         (lambda: pkgprotect.preview("x", ["x"], kind="gems"), "kind", "unknown target kind `\"gems\"`"),
         (lambda: pkgprotect.preview("x", ["x"], kind=None), "kind", "unknown target kind `null`"),
-        (lambda: pkgprotect.preview("\ud800", ["x"], kind="npm"), "pattern[0]", "not valid Unicode"),
+        (lambda: pkgprotect.preview("\ud800", ["x"], kind="npm"), "pattern", "not valid Unicode"),
         (lambda: pkgprotect.preview("x", ["x", "y\udfff"], kind="npm"), "names[1]", "not valid Unicode"),
         (lambda: pkgprotect.NameList(["x", None]), "names[1]", "a name is a string"),
         (lambda: pkgprotect.NameList(["\ud800"]), "names[0]", "not valid Unicode"),

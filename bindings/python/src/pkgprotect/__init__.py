@@ -103,7 +103,9 @@ def preview(pattern: str, names: Iterable[str], *, kind: str) -> Preview:
         with rt.lock:
             answer = rt.call("preview", pattern, wit_kind, names, _UNIT, items=len(names))
     except UnicodeEncodeError:
-        raise convert.unencodable([pattern], "pattern") if _bad_text(pattern) else convert.unencodable(names, "names") from None
+        if _bad_text(pattern):
+            raise InvalidRequestError("pattern", "not valid Unicode (a lone surrogate)") from None
+        raise convert.unencodable(names, "names") from None
     return convert.preview(answer)
 
 
@@ -130,7 +132,7 @@ def _one_shot(name: str, rules: Any, request: Any, lift: Any) -> Any:
         with rt.lock:
             answer = rt.call(name, source.text, wit_request, items=source.count())
     except UnicodeEncodeError:
-        raise _request_or_rules_unicode(source, wit_request) from None
+        raise _request_or_rules_unicode(wit_request) from None
     ok, payload = convert.result_parts(answer, _has_allowed)
     if ok:
         return lift(payload)
@@ -138,14 +140,11 @@ def _one_shot(name: str, rules: Any, request: Any, lift: Any) -> Any:
 
 
 def _bad_text(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-        return False
-    except UnicodeEncodeError:
-        return True
+    return convert.first_unencodable([text]) is not None
 
 
-def _request_or_rules_unicode(source: Optional[convert.RuleSource], wit_request: Any) -> InvalidRequestError:
+def _request_or_rules_unicode(wit_request: Any) -> InvalidRequestError:
+    """Which of a request's name or the rules text (the only other text) is not valid Unicode."""
     if _bad_text(wit_request.name):
         where = "request.repository_path" if wit_request.kind == "container-repository" else "request.package_name"
         return InvalidRequestError(where, "not valid Unicode (a lone surrogate)")
@@ -266,7 +265,7 @@ class RuleSet(_Resource):
             with rt.lock:
                 answer = rt.call("rule-set.decide", self._live(), wit_request, items=1)
         except UnicodeEncodeError:
-            raise _request_or_rules_unicode(None, wit_request) from None
+            raise _request_or_rules_unicode(wit_request) from None
         ok, payload = convert.result_parts(answer, _has_allowed)
         if ok:
             return convert.summary(payload)
@@ -281,7 +280,7 @@ class RuleSet(_Resource):
             with rt.lock:
                 answer = rt.call("rule-set.explain", self._live(), wit_request, items=1)
         except UnicodeEncodeError:
-            raise _request_or_rules_unicode(None, wit_request) from None
+            raise _request_or_rules_unicode(wit_request) from None
         ok, payload = convert.result_parts(answer, _has_allowed)
         if ok:
             return convert.decision(payload)
@@ -327,12 +326,9 @@ class RuleSet(_Resource):
                     for i, verdict in zip(indices, got):
                         answers[i] = verdict
         except UnicodeEncodeError:
-            error = convert.unencodable([p[1] for p in parts], "requests")
-            i = int(error.field[len("requests[") : -1]) if error.field != "requests" else None
-            if i is not None:
-                key = "repository_path" if parts[i][0] == "container-repository" else "package_name"
-                error = InvalidRequestError(f"requests[{i}].{key}", error.message)
-            raise error from None
+            i = convert.first_unencodable([p[1] for p in parts]) or 0
+            key = "repository_path" if parts[i][0] == "container-repository" else "package_name"
+            raise InvalidRequestError(f"requests[{i}].{key}", "not valid Unicode (a lone surrogate)") from None
         return convert.verdicts(answers)
 
     def lint(self) -> List[Finding]:

@@ -208,19 +208,26 @@ def names_list(names: Any, where: str = "names") -> List[str]:
         raise InvalidRequestError(where, f"names are a list of strings, got `{shown(names)}`")
     names = list(names)
     for i, name in enumerate(names):
-        if type(name) is not str and not isinstance(name, str):
+        if not isinstance(name, str):
             raise InvalidRequestError(f"{where}[{i}]", f"a name is a string, got `{shown(name)}`")
     return names
 
 
-def unencodable(texts: List[str], where: str) -> InvalidRequestError:
-    """The error for the first text that is not valid Unicode (a lone surrogate)."""
+def first_unencodable(texts: List[str]) -> Optional[int]:
+    """The position of the first text that is not valid Unicode (a lone surrogate, which
+    UTF-8 cannot encode), if any."""
     for i, text in enumerate(texts):
         try:
             text.encode("utf-8")
-        except UnicodeEncodeError as error:
-            return InvalidRequestError(f"{where}[{i}]", f"not valid Unicode: {error.reason} at {error.start}")
-    return InvalidRequestError(where, "not valid Unicode")
+        except UnicodeEncodeError:
+            return i
+    return None
+
+
+def unencodable(texts: List[str], where: str) -> InvalidRequestError:
+    """The error for the first text of ``texts`` (the argument ``where``) that is not valid Unicode."""
+    i = first_unencodable(texts)
+    return InvalidRequestError(where if i is None else f"{where}[{i}]", "not valid Unicode (a lone surrogate)")
 
 
 # ---------------------------------------------------------------------------------------
