@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the JS bindings (bindings/js/pkg: wasm-pack --target web, used by Node and browsers)
-# and copies them beside the browser preview page (examples/browser-preview/pkg).
+# Builds the JS bindings (bindings/js/pkg: wasm-pack --target web, used by Node and browsers,
+# with the hand-written src/glue.js and src/errors.js it imports) and copies them beside the
+# browser preview page (examples/browser-preview/pkg).
 #
 #   scripts/build-preview.sh            # build if a source is newer than the build; without the
 #                                       # wasm toolchain, say what is missing and exit 0
@@ -78,8 +79,13 @@ else
         --config 'profile.release.lto="fat"' --config 'profile.release.codegen-units=1' \
         --config 'profile.release.panic="abort"'
 fi
+# The generated module imports ./glue.js (src/glue.rs), which imports ./errors.js: hand-written
+# JS that wasm-bindgen does not copy for `raw_module` imports, so it goes beside the module here.
+for f in errors.js glue.js; do
+    cmp -s "$JS/src/$f" "$JS/pkg/$f" || cp "$JS/src/$f" "$JS/pkg/$f"
+done
 mkdir -p "$PAGE_PKG"
-for f in pkgprotect_js.js pkgprotect_js_bg.wasm; do
+for f in pkgprotect_js.js pkgprotect_js_bg.wasm errors.js glue.js; do
     cmp -s "$JS/pkg/$f" "$PAGE_PKG/$f" || cp "$JS/pkg/$f" "$PAGE_PKG/$f"
 done
 echo "bindings/js/pkg: $(wc -c < "$wasm") bytes of wasm; the preview page loads $PAGE_PKG"

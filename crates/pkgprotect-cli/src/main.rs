@@ -146,7 +146,8 @@ fn conformance(args: ConformanceArgs) -> Result<ExitCode> {
                 .arg("--version")
                 .output()
                 .with_context(|| format!("cannot run `--wasmtime` `{}`", wasmtime.display()))?;
-            pkgprotect_conformance::run(&vectors, &mut wasmtime_cli::WasmtimeCliHost { wasmtime, component })
+            let mut cli_host = wasmtime_cli::WasmtimeCliHost::new(wasmtime, component)?;
+            pkgprotect_conformance::run(&vectors, &mut cli_host)
         }
     };
     println!("{report}");

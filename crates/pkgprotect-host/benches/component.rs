@@ -1,5 +1,6 @@
 //! Native core vs the component through the host crate, same rules and requests:
-//! warm rule-set resource, fresh instance per call, one-shot decide, batch of 1,000 —
+//! warm rule-set resource (scalar `decide` and full `explain`), fresh instance per call,
+//! one-shot decide (typed and GitLab-JSON rules), batches of 1,000 —
 //! and, for scale, wasmtime's floor: a string-in, string-out call into a trivial component.
 //!
 //! Run: `scripts/build-component.sh && cargo bench -p pkgprotect-host --bench component`
@@ -8,8 +9,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use pkgprotect::{AccessLevel, Action, Actor, DecisionRequest, PackageRule, PackageType, Rule, RuleSet, Target};
-use pkgprotect_host::Policy;
+use pkgprotect::{
+    AccessLevel, Action, Actor, DecisionRequest, PackageRule, PackageType, Rule, RuleSet, Target, TargetKind, Verdict,
+};
+use pkgprotect_host::{Policy, Rules};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -46,29 +49,50 @@ fn component(c: &mut Criterion) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/pkgprotect.wasm");
     let policy = Policy::load(&path).expect("run scripts/build-component.sh first");
     let rules = rules(50);
+    let rules_json = serde_json::to_string(&rules).unwrap();
     let hit = request("@acme/pkg-24");
     let native = RuleSet::new(rules.clone()).unwrap();
-    let mut warm = policy.rule_set(&rules).unwrap();
-    assert_eq!(native.decide(&hit).unwrap(), warm.decide(&hit).unwrap());
+    let mut warm = policy.rule_set(Rules::Typed(&rules)).unwrap();
+    assert_eq!(native.decide(&hit).unwrap(), warm.explain(&hit).unwrap());
+    assert_eq!(native.summarize(&hit).unwrap(), warm.decide(&hit).unwrap());
 
     let mut group = c.benchmark_group("decide_50_rules");
-    group.bench_function("native", |b| b.iter(|| native.decide(black_box(&hit))));
-    group.bench_function("component_warm_rule_set", |b| b.iter(|| warm.decide(black_box(&hit))));
+    group.bench_function("native_summarize", |b| b.iter(|| native.summarize(black_box(&hit))));
+    group.bench_function("native_decide_explained", |b| b.iter(|| native.decide(black_box(&hit))));
+    group.bench_function("component_warm_decide", |b| b.iter(|| warm.decide(black_box(&hit))));
+    group.bench_function("component_warm_explain", |b| b.iter(|| warm.explain(black_box(&hit))));
     group.bench_function("component_fresh_instance_version", |b| b.iter(|| policy.version()));
     let one_rule = &rules[..1];
     let first = request("@acme/pkg-0");
-    assert!(!policy.decide(one_rule, &first).unwrap().allowed);
+    assert!(!policy.decide(Rules::Typed(one_rule), &first).unwrap().allowed);
     group.bench_function("component_fresh_instance_one_shot_1_rule", |b| {
-        b.iter(|| policy.decide(black_box(one_rule), black_box(&first)))
+        b.iter(|| policy.decide(Rules::Typed(black_box(one_rule)), black_box(&first)))
     });
-    group.bench_function("component_one_shot_decide", |b| b.iter(|| policy.decide(black_box(&rules), black_box(&hit))));
+    assert_eq!(policy.decide(Rules::GitlabJson(&rules_json), &hit).unwrap(), native.summarize(&hit).unwrap());
+    group.bench_function("component_fresh_instance_one_shot_50_rules", |b| {
+        b.iter(|| policy.decide(Rules::Typed(black_box(&rules)), black_box(&hit)))
+    });
+    group.bench_function("component_fresh_instance_one_shot_50_rules_json", |b| {
+        b.iter(|| policy.decide(Rules::GitlabJson(black_box(&rules_json)), black_box(&hit)))
+    });
     group.bench_function("wasmtime_floor_string_call", wasmtime_floor(policy.limits()));
     group.finish();
 
-    let batch: Vec<DecisionRequest> = (0..1_000).map(|i| request(&format!("@acme/pkg-{}", i % 60))).collect();
+    let names: Vec<String> = (0..1_000).map(|i| format!("@acme/pkg-{}", i % 60)).collect();
+    let batch: Vec<DecisionRequest> = names.iter().map(|name| request(name)).collect();
+    let npm = TargetKind::Package(PackageType::Npm);
+    let developer = Actor::User { access_level: AccessLevel::Developer };
+    let expected: Vec<Verdict> = batch.iter().map(|r| Verdict::of(&native.summarize(r))).collect();
+    assert_eq!(warm.decide_batch(&batch).unwrap(), expected);
+    assert_eq!(warm.decide_names(npm, &names, Action::Push, developer).unwrap(), expected);
     let mut group = c.benchmark_group("decide_batch_1000");
-    group.bench_function("native", |b| b.iter(|| native.decide_batch(black_box(&batch))));
-    group.bench_function("component_warm_rule_set", |b| b.iter(|| warm.decide_batch(black_box(&batch))));
+    group.bench_function("native_summarize", |b| {
+        b.iter(|| batch.iter().map(|r| Verdict::of(&native.summarize(black_box(r)))).collect::<Vec<_>>())
+    });
+    group.bench_function("component_decide_batch", |b| b.iter(|| warm.decide_batch(black_box(&batch))));
+    group.bench_function("component_decide_names", |b| {
+        b.iter(|| warm.decide_names(npm, black_box(&names), Action::Push, developer))
+    });
     group.finish();
 }
 

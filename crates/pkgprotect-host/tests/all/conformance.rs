@@ -13,3 +13,12 @@ fn every_shared_vector_passes_through_the_component() {
     assert_eq!(report.failed(), 0, "{report}");
     assert_eq!(report.passed, file.len());
 }
+
+/// Patterns and names that read like WAVE output are data to every host.
+#[test]
+fn wave_lookalike_vectors_pass_through_the_component() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/wave-lookalikes.json");
+    let file = VectorFile::load(&path).unwrap();
+    let report = run(&file, &mut ComponentHost { policy: super::policy().clone() });
+    assert_eq!((report.failed(), report.passed), (0, file.len()), "{report}");
+}

@@ -20,7 +20,7 @@ const HOG: &str = r#"(component
   (func (export "hog") (result u32) (canon lift (core func $i "hog"))))"#;
 
 fn limits() -> Limits {
-    Limits { memory_bytes: 16 << 20, deadline: Duration::from_millis(200) }
+    Limits { memory_bytes: 16 << 20, deadline: Duration::from_millis(200), ..Limits::default() }
 }
 
 #[test]
