@@ -307,7 +307,8 @@ class RuleSet(_Resource):
         request records (``decide-batch``, used when most requests differ)."""
         if isinstance(requests, (Mapping, str, bytes)) or not isinstance(requests, Iterable):
             raise InvalidRequestError("requests", "requests are a list of request objects")
-        parts = [convert.request_parts(r, f"requests[{i}]") for i, r in enumerate(requests)]
+        request_parts = convert.request_parts
+        parts = [request_parts(r, i) for i, r in enumerate(requests)]
         if not parts:
             return []
         groups: dict = {}

@@ -164,14 +164,16 @@ def actor(value: Any, where: str = "actor") -> Optional[str]:
 _REQUEST_KEYS = frozenset(("package_name", "package_type", "repository_path", "action", "actor"))
 
 
-def request_parts(request: Any, where: str = "request") -> Tuple[str, str, str, Optional[str]]:
+def request_parts(request: Any, index: Optional[int] = None) -> Tuple[str, str, str, Optional[str]]:
     """``(kind, name, action, actor)`` as WIT values, from a request in the vectors' shape:
-    ``{"package_name", "package_type", "action", "actor"}`` or ``{"repository_path", "action", "actor"}``."""
+    ``{"package_name", "package_type", "action", "actor"}`` or ``{"repository_path", "action", "actor"}``.
+    ``index``: the request's position in a batch, for the field an error names."""
+    where = "request" if index is None else f"requests[{index}]"
     if not isinstance(request, Mapping):
         raise InvalidRequestError(where, f"a decision request is a JSON object, got `{shown(request)}`")
-    for key in request:
-        if key not in _REQUEST_KEYS:
-            raise InvalidRequestError(f"{where}.{key}", f"unknown request field `{key}`")
+    if not _REQUEST_KEYS.issuperset(request):
+        key = next(key for key in request if key not in _REQUEST_KEYS)
+        raise InvalidRequestError(f"{where}.{key}", f"unknown request field `{key}`")
     name = request.get("package_name")
     path = request.get("repository_path")
     if name is not None:
@@ -194,9 +196,9 @@ def request_parts(request: Any, where: str = "request") -> Tuple[str, str, str, 
     return kind, name, wit_action, actor(request["actor"], f"{where}.actor")
 
 
-def request_record(request: Any, where: str = "request") -> Record:
+def request_record(request: Any) -> Record:
     """The WIT `decision-request`."""
-    kind, name, wit_action, wit_actor = request_parts(request, where)
+    kind, name, wit_action, wit_actor = request_parts(request)
     value = Record()
     value.kind, value.name, value.action, value.actor = kind, name, wit_action, wit_actor
     return value
