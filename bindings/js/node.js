@@ -6,3 +6,4 @@ import { initSync } from "./pkg/pkgprotect_js.js";
 initSync({ module: readFileSync(new URL("./pkg/pkgprotect_js_bg.wasm", import.meta.url)) });
 
 export * from "./pkg/pkgprotect_js.js";
+export * from "./pkg/errors.js";

@@ -8,10 +8,13 @@ import { resolve } from "node:path";
 
 /**
  * `{ passed, failures: [{ vector, note, expected, got }] }` for a parsed vector file, answered
- * by `sdk`: anything with the JS bindings' `preview`, `validateRule` and `compileRules`.
+ * by `sdk`: anything with contract 0.2's JS API (`preview`, `validateRule`, `parseRule`,
+ * `compileRules`, one-shot `decide` and `explain`). Where the API answers one question in
+ * several ways (a summary and an explanation, a verdict, a one-shot call), every way must
+ * agree, or the vector fails.
  */
 export function runVectorsWith(sdk, file) {
-  const { compileRules, preview, validateRule } = sdk;
+  const { compileRules, preview, validateRule, parseRule } = sdk;
   const report = { passed: 0, failures: [] };
   const record = (vector, note, expected, got) => {
     if (expected === got) report.passed += 1;
@@ -20,10 +23,10 @@ export function runVectorsWith(sdk, file) {
 
   (file.match ?? []).forEach((v, i) => {
     const expected = v.matches === null ? "error" : `matches=${v.matches}`;
-    // No package type: the plain `name ILIKE to_like(pattern)` the vectors record.
+    // A container repository rule: the plain `name ILIKE to_like(pattern)` the vectors record.
     const got = hostCall(() => {
-      const [outcome] = preview(v.pattern, [v.name], {});
-      return outcome.error !== undefined ? "error" : `matches=${outcome.matched}`;
+      const result = preview(v.pattern, [v.name], { kind: "container_repository" });
+      return result.undecidable.length > 0 ? "error" : `matches=${result.matched.length === 1}`;
     });
     record(`match[${i}]`, `pattern \`${v.pattern}\` name \`${v.name}\`: ${v.note ?? ""}`, expected, got);
   });
@@ -32,13 +35,19 @@ export function runVectorsWith(sdk, file) {
     const expectedFields = v.fields ?? (v.field ? [v.field] : []);
     const expected = showValidate(v.http_status, expectedFields);
     const got = hostCall(() => {
-      const result = validateRule(v.rule, {
-        kind: v.kind,
-        projectPath: v.project_path ?? null,
-        existingRules: v.existing_rules ?? [],
-      });
+      const options = { kind: v.kind, projectPath: v.project_path ?? null, existingRules: v.existing_rules ?? [] };
+      const result = validateRule(v.rule, options);
       const fields = [...new Set(result.errors.map((e) => e.field))];
-      return showValidate(result.httpStatus, fields);
+      const shown = showValidate(result.httpStatus, fields);
+      // parseRule must accept exactly what validateRule accepts, and refuse with the same status.
+      let parsed;
+      try {
+        parseRule(v.rule, options);
+        parsed = 201;
+      } catch (error) {
+        parsed = error.httpStatus ?? `${error.field}: ${error.message}`;
+      }
+      return parsed === result.httpStatus ? shown : `${shown} but parseRule answered ${parsed}`;
     });
     record(`validate[${i}]`, `${v.kind} ${JSON.stringify(v.rule)}: ${v.note ?? ""}`, expected, got);
   });
@@ -48,8 +57,28 @@ export function runVectorsWith(sdk, file) {
     const got = hostCall(() => {
       const rules = compileRules(v.rules);
       try {
-        const decision = rules.decide(v.request);
-        return showDecide(decision.allowed, decision.blocking_rule_ids);
+        const decision = rules.explain(v.request);
+        const shown = showDecide(decision.allowed, decision.blocking_rule_ids);
+        const ids = decision.blocking_rule_ids;
+        const summary = {
+          allowed: decision.allowed,
+          blocking_rules: ids.length,
+          first_blocking_rule: ids.length > 0 ? ids[0] : null,
+        };
+        const verdict = decision.allowed ? "allowed" : "blocked";
+        const others = {
+          decide: rules.decide(v.request),
+          decideBatch: rules.decideBatch([v.request])[0],
+          "one-shot decide": sdk.decide(v.rules, v.request),
+          "one-shot explain": sdk.explain(v.rules, v.request),
+        };
+        const want = { decide: summary, decideBatch: verdict, "one-shot decide": summary, "one-shot explain": decision };
+        for (const [call, answer] of Object.entries(others)) {
+          if (JSON.stringify(answer) !== JSON.stringify(want[call])) {
+            return `${shown} but ${call} answered ${JSON.stringify(answer)}`;
+          }
+        }
+        return shown;
       } finally {
         rules.free();
       }

@@ -6,37 +6,15 @@
 //! page sends them to GitLab's REST API (`undefined` properties are absent, not `null`).
 //! It also keeps the core's `deny_unknown_fields`, which serde-wasm-bindgen's struct reader
 //! would bypass by fetching only the fields it knows. Results go back through
-//! serde-wasm-bindgen as plain objects.
+//! serde-wasm-bindgen as plain objects, or through `glue.js` where that is one crossing
+//! instead of many.
 
-use pkgprotect::{DecideError, Rule, RuleSet, RuleSetError};
+use crate::errors::FieldError;
+use pkgprotect::{AccessLevel, Action, Actor, PackageType, TargetKind, Verdict};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use wasm_bindgen::JsValue;
-
-/// An error for JavaScript: the argument or field at fault, and a sentence for humans.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError { field: field.into(), message: message.into() }
-    }
-}
-
-impl From<FieldError> for JsValue {
-    /// A real `Error` (with a stack) carrying `field`, so `catch (e)` code can both show
-    /// `e.message` and point at the input that caused it.
-    fn from(error: FieldError) -> Self {
-        let js_error = js_sys::Error::new(&error.message);
-        // Setting a property on a fresh, unfrozen Error cannot fail.
-        let _ = js_sys::Reflect::set(&js_error, &JsValue::from_str("field"), &JsValue::from_str(&error.field));
-        js_error.into()
-    }
-}
 
 /// `JSON.stringify(value)`; `None` when there is nothing to send (`undefined`, a function).
 pub fn stringify(value: &JsValue, field: &str) -> Result<Option<String>, FieldError> {
@@ -51,23 +29,78 @@ pub fn stringify(value: &JsValue, field: &str) -> Result<Option<String>, FieldEr
     }
 }
 
-/// Parse JSON text produced by [`stringify`] as a `T`, naming `field` in the error.
-pub fn parse<T: DeserializeOwned>(json: &str, field: &str) -> Result<T, FieldError> {
+fn describe(thrown: &JsValue) -> String {
+    use wasm_bindgen::JsCast;
+    match thrown.dyn_ref::<js_sys::Error>() {
+        Some(error) => error.message().into(),
+        None => thrown.as_string().unwrap_or_else(|| "the value was refused".into()),
+    }
+}
+
+/// The JSON shapes whose faults are reported at the field inside them (`requests[5].actor`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// A GitLab REST rule.
+    Rule,
+    /// A `DecisionRequest`.
+    Request,
+    /// Anything else: faults are reported at the value as a whole.
+    Other,
+}
+
+/// Where in `value`, which does not parse as the `T` of `shape`, the fault lies: a field
+/// the shape does not have, or one whose value does not parse as that field's type.
+/// Otherwise (a missing field, fields that do not go together) the value as a whole.
+fn locate(value: &Value, shape: Shape, field: &str) -> String {
+    fn fails<T: DeserializeOwned>(value: &Value) -> bool {
+        T::deserialize(value).is_err()
+    }
+    let Value::Object(map) = value else {
+        return field.to_owned();
+    };
+    let bad = |key: &str, value: &Value| match (shape, key) {
+        (Shape::Rule, "id" | "project_id") => fails::<Option<i64>>(value),
+        (Shape::Rule, "package_name_pattern" | "repository_path_pattern") => fails::<Option<String>>(value),
+        (Shape::Rule | Shape::Request, "package_type") => fails::<Option<PackageType>>(value),
+        (Shape::Rule, "minimum_access_level_for_push" | "minimum_access_level_for_delete") => {
+            fails::<Option<AccessLevel>>(value)
+        }
+        (Shape::Request, "package_name" | "repository_path") => fails::<Option<String>>(value),
+        (Shape::Request, "action") => fails::<Action>(value),
+        (Shape::Request, "actor") => fails::<Actor>(value),
+        (Shape::Other, _) => false,
+        _ => true,
+    };
+    match map.iter().find(|(key, value)| bad(key, value)) {
+        Some((key, _)) => format!("{field}.{key}"),
+        None => field.to_owned(),
+    }
+}
+
+/// `value` as a `T` of `shape`, naming `field` (or the field inside it at fault) on error.
+pub fn from_value<T: DeserializeOwned>(value: Value, shape: Shape, field: &str) -> Result<T, FieldError> {
+    match T::deserialize(&value) {
+        Ok(parsed) => Ok(parsed),
+        Err(error) => {
+            let at = locate(&value, shape, field);
+            Err(FieldError::new(at.clone(), format!("{at}: {error}")))
+        }
+    }
+}
+
+/// Parse JSON text produced by [`stringify`] as a `T`.
+pub fn parse<T: DeserializeOwned>(json: &str, shape: Shape, field: &str) -> Result<T, FieldError> {
     if let Ok(parsed) = serde_json::from_str(json) {
         return Ok(parsed);
     }
     // Again via `Value`, so that the message carries no line/column of a JSON text the
-    // caller never saw.
+    // caller never saw, and the fault can be located.
     let value: Value = serde_json::from_str(json).map_err(|e| FieldError::new(field, format!("{field}: {e}")))?;
-    from_value(value, field)
+    from_value(value, shape, field)
 }
 
-pub fn from_value<T: DeserializeOwned>(value: Value, field: &str) -> Result<T, FieldError> {
-    serde_json::from_value(value).map_err(|e| FieldError::new(field, format!("{field}: {e}")))
-}
-
-/// Parse a JSON array of `T`; a bad element is reported as `field[index]`.
-pub fn parse_list<T: DeserializeOwned>(json: &str, field: &str) -> Result<Vec<T>, FieldError> {
+/// Parse a JSON array of `T`; a bad element is reported as `field[index]` (or a field inside it).
+pub fn parse_list<T: DeserializeOwned>(json: &str, shape: Shape, field: &str) -> Result<Vec<T>, FieldError> {
     // The common case (every element is fine) parses straight into `T`s; only a failure pays
     // for the element-by-element pass that finds which one is wrong.
     if let Ok(list) = serde_json::from_str::<Vec<T>>(json) {
@@ -78,23 +111,106 @@ pub fn parse_list<T: DeserializeOwned>(json: &str, field: &str) -> Result<Vec<T>
     else {
         return Err(FieldError::new(field, format!("{field} must be an array")));
     };
-    items.into_iter().enumerate().map(|(index, item)| from_value(item, &format!("{field}[{index}]"))).collect()
+    items.into_iter().enumerate().map(|(index, item)| from_value(item, shape, &format!("{field}[{index}]"))).collect()
 }
 
 /// The JS argument `value` as a list of `T`.
-pub fn list_arg<T: DeserializeOwned>(value: &JsValue, field: &str) -> Result<Vec<T>, FieldError> {
+pub fn list_arg<T: DeserializeOwned>(value: &JsValue, shape: Shape, field: &str) -> Result<Vec<T>, FieldError> {
     match stringify(value, field)? {
-        Some(json) => parse_list(&json, field),
+        Some(json) => parse_list(&json, shape, field),
         None => Err(FieldError::new(field, format!("{field} is required (an array)"))),
     }
 }
 
 /// The JS argument `value` as a `T`.
-pub fn arg<T: DeserializeOwned>(value: &JsValue, field: &str) -> Result<T, FieldError> {
+pub fn arg<T: DeserializeOwned>(value: &JsValue, shape: Shape, field: &str) -> Result<T, FieldError> {
     match stringify(value, field)? {
-        Some(json) => parse(&json, field),
+        Some(json) => parse(&json, shape, field),
         None => Err(FieldError::new(field, format!("{field} is required"))),
     }
+}
+
+/// The JS argument `value` as a string.
+pub fn string_arg(value: &JsValue, field: &str) -> Result<String, FieldError> {
+    value.as_string().ok_or_else(|| FieldError::new(field, format!("{field} must be a string")))
+}
+
+/// An options argument: an object whose keys are all in `known`.
+pub fn options_arg(value: &JsValue, known: &[&str], example: &str) -> Result<Map<String, Value>, FieldError> {
+    let Some(Value::Object(map)) = stringify(value, "options")?.and_then(|json| serde_json::from_str(&json).ok())
+    else {
+        return Err(FieldError::new("options", format!("options must be an object such as {example}")));
+    };
+    // A misspelt option would silently change the answer, so it is refused.
+    if let Some(unknown) = map.keys().find(|key| !known.contains(&key.as_str())) {
+        return Err(FieldError::new(
+            format!("options.{unknown}"),
+            format!("unknown option `{unknown}` (expected {})", known.join(", ")),
+        ));
+    }
+    Ok(map)
+}
+
+/// A target kind by name: a package type, or `container_repository`.
+pub fn target_kind(name: &str) -> Option<TargetKind> {
+    match name {
+        "container_repository" => Some(TargetKind::ContainerRepository),
+        _ => name.parse().ok().map(TargetKind::Package),
+    }
+}
+
+/// `options.kind`, a required target kind.
+pub fn kind_option(map: &mut Map<String, Value>) -> Result<TargetKind, FieldError> {
+    let expected = || {
+        let types: Vec<&str> = PackageType::ALL.iter().map(|t| t.as_str()).collect();
+        format!("a package type ({}) or container_repository", types.join(", "))
+    };
+    match map.remove("kind") {
+        Some(Value::String(name)) => target_kind(&name).ok_or_else(|| {
+            FieldError::new("options.kind", format!("unknown target kind `{name}` (expected {})", expected()))
+        }),
+        _ => Err(FieldError::new("options.kind", format!("options.kind is required: {}", expected()))),
+    }
+}
+
+/// `options.<key>`, a required `T`.
+pub fn required_option<T: DeserializeOwned>(map: &mut Map<String, Value>, key: &str) -> Result<T, FieldError> {
+    let field = format!("options.{key}");
+    match map.remove(key) {
+        Some(value) => from_value(value, Shape::Other, &field),
+        None => Err(FieldError::new(field.clone(), format!("{field} is required"))),
+    }
+}
+
+/// What many names are asked about: `{ kind, action, actor }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Targets {
+    pub kind: TargetKind,
+    pub action: Action,
+    pub actor: Actor,
+}
+
+impl Targets {
+    const KNOWN: [&'static str; 3] = ["kind", "action", "actor"];
+    const EXAMPLE: &'static str =
+        r#"{ kind: "npm", action: "push", actor: { type: "user", access_level: "developer" } }"#;
+
+    pub fn read(options: &JsValue) -> Result<Self, FieldError> {
+        Self::from_map(options_arg(options, &Self::KNOWN, Self::EXAMPLE)?)
+    }
+
+    pub fn from_map(mut map: Map<String, Value>) -> Result<Self, FieldError> {
+        Ok(Targets {
+            kind: kind_option(&mut map)?,
+            action: required_option(&mut map, "action")?,
+            actor: required_option(&mut map, "actor")?,
+        })
+    }
+}
+
+/// `{ kind }` of `preview`.
+pub fn preview_kind(options: &JsValue) -> Result<TargetKind, FieldError> {
+    kind_option(&mut options_arg(options, &["kind"], r#"{ kind: "npm" }"#)?)
 }
 
 /// A result as plain JS objects and arrays (not `Map`s), `null` for `None`.
@@ -104,113 +220,97 @@ pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, FieldError> {
         .map_err(|e| FieldError::new("result", format!("cannot convert the result for JavaScript: {e}")))
 }
 
-fn describe(thrown: &JsValue) -> String {
-    use wasm_bindgen::JsCast;
-    match thrown.dyn_ref::<js_sys::Error>() {
-        Some(error) => error.message().into(),
-        None => thrown.as_string().unwrap_or_else(|| "the value was refused".into()),
+/// The code `glue.js`'s `verdicts` turns back into a verdict string.
+pub fn verdict_code(verdict: Verdict) -> u8 {
+    match verdict {
+        Verdict::Allowed => 0,
+        Verdict::Blocked => 1,
+        Verdict::Undecidable => 2,
     }
 }
 
-/// Where in the `rules` argument a [`RuleSetError`] points: `rules[2].id`.
-pub fn rule_set_error(rules: &[Rule], error: &RuleSetError) -> FieldError {
-    let position = |id: i64, nth: usize| rules.iter().enumerate().filter(|(_, r)| r.id() == Some(id)).nth(nth);
-    let field = match error {
-        RuleSetError::MissingId { index } => format!("rules[{index}].id"),
-        RuleSetError::DuplicateId { id } => match position(*id, 1) {
-            Some((index, _)) => format!("rules[{index}].id"),
-            None => "rules".into(),
-        },
-        RuleSetError::LevelNotAllowed { id, field, .. }
-        | RuleSetError::BlankPattern { id, field }
-        | RuleSetError::PatternTooLong { id, field, .. } => match position(*id, 0) {
-            Some((index, _)) => format!("rules[{index}].{field}"),
-            None => "rules".into(),
-        },
-        // Errors about the list as a whole (and any the core adds later).
-        #[allow(unreachable_patterns)]
-        _ => "rules".into(),
-    };
-    FieldError::new(field, error.to_string())
-}
-
-/// A decision that could not be made, always thrown or answered as refused. For a
-/// matching error the pattern of the rule it tripped over is at fault; for anything else
-/// (an inconsistent rule set, variants the core adds later) the rules as a whole.
-pub fn decide_error(rule_set: &RuleSet, error: &DecideError) -> FieldError {
-    let field = match error {
-        DecideError::Match { rule_id, .. } => rule_set
-            .rules()
-            .enumerate()
-            .find(|(_, rule)| rule.id() == Some(*rule_id))
-            .map_or_else(|| "rules".to_owned(), |(index, rule)| format!("rules[{index}].{}", rule.pattern_field())),
-        _ => "rules".to_owned(),
-    };
-    FieldError::new(field, error.to_string())
+/// Wasm addresses are 32-bit, so every length of a list in Wasm memory fits; saturating
+/// keeps the host build (64-bit) panic-free all the same.
+pub fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pkgprotect::{Action, Actor, DecisionRequest, Target};
-
-    fn rules(json: &str) -> Vec<Rule> {
-        parse_list(json, "rules").unwrap()
-    }
+    use pkgprotect::{DecisionRequest, Rule};
+    use serde_json::json;
 
     #[test]
-    fn list_errors_name_the_element() {
-        let err = parse_list::<Rule>(r#"[{"id":1,"repository_path_pattern":"a/*"},{"id":2}]"#, "rules").unwrap_err();
+    fn list_errors_name_the_element_or_the_field_in_it() {
+        let err = parse_list::<Rule>(r#"[{"id":1,"repository_path_pattern":"a/*"},{"id":2}]"#, Shape::Rule, "rules")
+            .unwrap_err();
         assert_eq!(err.field, "rules[1]");
         assert!(err.message.starts_with("rules[1]: a rule needs `package_name_pattern`"), "{}", err.message);
         assert!(!err.message.contains("line 1"), "{}", err.message);
-    }
 
-    #[test]
-    fn unknown_rule_fields_are_refused() {
         let err = parse_list::<Rule>(
             r#"[{"id":1,"repository_path_pattern":"a/*","minimum_acess_level_for_push":"owner"}]"#,
+            Shape::Rule,
             "rules",
         )
         .unwrap_err();
-        assert_eq!(err.field, "rules[0]");
-        assert!(err.message.contains("minimum_acess_level_for_push"), "{}", err.message);
+        assert_eq!(err.field, "rules[0].minimum_acess_level_for_push");
+        assert!(err.message.contains("unknown field `minimum_acess_level_for_push`"), "{}", err.message);
+
+        let err =
+            parse_list::<Rule>(r#"[{"id":"1","repository_path_pattern":"a/*"}]"#, Shape::Rule, "rules").unwrap_err();
+        assert_eq!(err.field, "rules[0].id");
     }
 
     #[test]
-    fn rule_set_errors_point_at_the_rule() {
-        let list = rules(
-            r#"[{"id":1,"repository_path_pattern":"a/*"},{"id":2,"repository_path_pattern":"b/*"},
-                {"id":1,"repository_path_pattern":"c/*"}]"#,
-        );
-        let err = RuleSet::new(list.clone()).unwrap_err();
-        assert_eq!(rule_set_error(&list, &err).field, "rules[2].id");
-
-        let list = rules(r#"[{"id":7,"package_name_pattern":" ","package_type":"npm"}]"#);
-        let err = RuleSet::new(list.clone()).unwrap_err();
-        assert_eq!(rule_set_error(&list, &err).field, "rules[0].package_name_pattern");
+    fn request_errors_name_the_field() {
+        let requests = |value: Value| parse_list::<DecisionRequest>(&value.to_string(), Shape::Request, "requests");
+        let user = json!({"type": "user", "access_level": "developer"});
+        let ok = json!({"repository_path": "a", "action": "push", "actor": user});
+        let err =
+            requests(json!([ok, {"repository_path": "a", "action": "push", "actor": {"type": "user"}}])).unwrap_err();
+        assert_eq!(err.field, "requests[1].actor");
+        let err = requests(json!([{"repository_path": "a", "action": "pull", "actor": user}])).unwrap_err();
+        assert_eq!(err.field, "requests[0].action");
+        let err = requests(json!([{"package_name": "a", "action": "push", "actor": user}])).unwrap_err();
+        assert_eq!(err.field, "requests[0]");
+        assert!(err.message.contains("missing field `package_type`"), "{}", err.message);
+        let err = requests(json!([3])).unwrap_err();
+        assert_eq!(err.field, "requests[0]");
+        let err = requests(json!({})).unwrap_err();
+        assert_eq!(err.field, "requests");
     }
 
     #[test]
-    fn decide_errors_point_at_the_pattern() {
-        let set = RuleSet::new(rules(
-            r#"[{"id":1,"repository_path_pattern":"a/*","minimum_access_level_for_push":"owner"},
-                {"id":9,"repository_path_pattern":"g\\","minimum_access_level_for_push":"owner"}]"#,
-        ))
-        .unwrap();
-        let request = DecisionRequest {
-            target: Target::ContainerRepository { path: "gx".into() },
-            action: Action::Push,
-            actor: Actor::DeployToken,
+    fn target_options_are_checked_one_by_one() {
+        let targets = |value: Value| {
+            let Value::Object(map) = value else { unreachable!() };
+            Targets::from_map(map)
         };
-        let err = set.decide(&request).unwrap_err();
-        let field_error = decide_error(&set, &err);
-        assert_eq!(field_error.field, "rules[1].repository_path_pattern");
-        assert!(field_error.message.contains("rule 9"), "{}", field_error.message);
+        let actor = json!({"type": "deploy_token"});
+        let got = targets(json!({"kind": "pypi", "action": "delete", "actor": actor})).unwrap();
+        assert_eq!(got.kind, TargetKind::Package(PackageType::Pypi));
+        let got = targets(json!({"kind": "container_repository", "action": "push", "actor": actor})).unwrap();
+        assert_eq!(got.kind, TargetKind::ContainerRepository);
+        // The rule kind's alias is not a target kind.
+        let err = targets(json!({"kind": "container", "action": "push", "actor": actor})).unwrap_err();
+        assert_eq!(err.field, "options.kind");
+        assert!(err.message.contains("unknown target kind `container`"), "{}", err.message);
+        assert_eq!(targets(json!({"action": "push", "actor": actor})).unwrap_err().field, "options.kind");
+        assert_eq!(targets(json!({"kind": "npm", "actor": actor})).unwrap_err().field, "options.action");
+        assert_eq!(
+            targets(json!({"kind": "npm", "action": "pull", "actor": actor})).unwrap_err().field,
+            "options.action"
+        );
+        let err = targets(json!({"kind": "npm", "action": "push", "actor": {"type": "bot"}})).unwrap_err();
+        assert_eq!(err.field, "options.actor");
+    }
 
-        let internal = DecideError::Internal { invariant: pkgprotect::Invariant::BadSpan };
-        let field_error = decide_error(&set, &internal);
-        assert_eq!(field_error.field, "rules");
-        assert!(field_error.message.contains("refused"), "{}", field_error.message);
+    #[test]
+    fn verdict_codes_match_glue_js() {
+        let glue = include_str!("glue.js");
+        assert!(glue.contains(r#"const VERDICTS = ["allowed", "blocked", "undecidable"];"#));
+        assert_eq!([Verdict::Allowed, Verdict::Blocked, Verdict::Undecidable].map(verdict_code), [0, 1, 2]);
     }
 }

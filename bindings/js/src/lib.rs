@@ -2,41 +2,42 @@
 //! pattern previews in browsers and Node, answered by the same Rust core as the server.
 //!
 //! This crate only translates; every answer comes from the `pkgprotect` crate. wasm-pack
-//! builds it into the npm package in `bindings/js` (see its README):
+//! builds it into the npm package in `bindings/js` (see its README). The API is contract
+//! 0.2's, the same as `@pkgprotect/node`'s:
 //!
 //! ```js
-//! import { validateRule, compileRules, NameList, version } from "pkgprotect";
+//! import { RuleSet, NameList, validateRule, RuleSetError } from "pkgprotect";
 //!
 //! validateRule({ package_name_pattern: "@demo/*", package_type: "npm",
 //!                minimum_access_level_for_push: "maintainer" }, { kind: "package" });
 //! // → { valid: true, httpStatus: 201, errors: [] }
 //!
-//! const rules = compileRules([{ id: 1, package_name_pattern: "@demo/*", package_type: "npm",
-//!                               minimum_access_level_for_push: "maintainer" }]);
-//! rules.decide({ package_name: "@demo/ui", package_type: "npm", action: "push",
-//!                actor: { type: "user", access_level: "developer" } });
-//! // → { allowed: false, blocking_rule_ids: [1], reason: "blocked by rule 1 (`@demo/*`): …" }
-//! rules.free();
+//! using rules = RuleSet.compile([{ id: 1, package_name_pattern: "@demo/*", package_type: "npm",
+//!                                  minimum_access_level_for_push: "maintainer" }]);
+//! const request = { package_name: "@demo/ui", package_type: "npm", action: "push",
+//!                   actor: { type: "user", access_level: "developer" } };
+//! rules.decide(request);   // → { allowed: false, blocking_rules: 1, first_blocking_rule: 1 }
+//! rules.explain(request);  // → { allowed: false, blocking_rule_ids: [1], reason: "blocked by rule 1 (`@demo/*`): …" }
 //!
-//! const names = NameList.fromLines("@demo/ui\n@other/ui\n");
-//! names.preview("@demo/*", { packageType: "npm" });
-//! // → { matched: Uint32Array [0], spans: Uint32Array [0, 6], spanOffsets: Uint32Array [0, 2], … }
+//! using names = new NameList(["@demo/ui", "@other/ui"]);
+//! names.preview("@demo/*", { kind: "npm" });
+//! // → { matched: [0], spans: [0, 6], span_offsets: [0, 2], undecidable: [] }
 //! ```
 
 mod convert;
-mod names;
+mod errors;
+mod glue;
 
-pub use convert::FieldError;
-pub use names::{Names, PreviewData};
-
-use convert::{arg, decide_error, from_value, list_arg, rule_set_error, stringify, to_js};
-use names::to_u32;
-use pkgprotect::{
-    Decision, DecisionRequest, PackageType, ParamsMode, Rule, RuleKind, RuleSet, ValidationContext, ValidationError,
-};
+use convert::{Shape, Targets, arg, list_arg, options_arg, preview_kind, string_arg, to_js, to_u32, verdict_code};
+use errors::{FieldError, Given, decision_failure, rule_set_failure, rule_validation_error};
+use pkgprotect::{DecisionRequest, OffsetUnit, Rule, RuleKind, RuleSet, Summary, ValidationContext, Verdict};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
+
+/// The contract these bindings implement: `package pkgprotect:policy@0.2.0` in
+/// `crates/pkgprotect-component/wit/policy.wit` (a test checks that they agree).
+const CONTRACT_VERSION: &str = "0.2.0";
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -46,7 +47,11 @@ export type AccessLevel =
 export type PackageType =
   | "cargo" | "conan" | "generic" | "helm" | "maven" | "npm" | "nuget" | "pypi" | "terraform_module";
 export type RuleKind = "package" | "container_repository";
+/** What a name is: a package of one of GitLab's package types, or a container repository. */
+export type TargetKind = PackageType | "container_repository";
 export type Action = "push" | "delete";
+/** One request's answer in a batch. `undecidable`: refuse it (`explain` says why). */
+export type Verdict = "allowed" | "blocked" | "undecidable";
 
 /** A package protection rule as GitLab's REST API returns it. */
 export interface PackageRule {
@@ -71,8 +76,8 @@ export interface ContainerRepositoryRule {
 export type Rule = PackageRule | ContainerRepositoryRule;
 
 /**
- * The parameters of a create request, as a client would send them to GitLab: any of them
- * may be missing or wrong, which is what `validateRule` reports.
+ * The parameters of a create (or update) request as a client sends them to GitLab: any of
+ * them may be missing or wrong, which is what `validateRule` reports.
  */
 export type RuleParams = { [parameter: string]: unknown };
 
@@ -82,7 +87,7 @@ export interface ValidateOptions {
   projectPath?: string | null;
   /** The project's stored rules, for GitLab's uniqueness check. */
   existingRules?: Rule[];
-  /** The stored rule being updated: `rule` is then a PATCH (every parameter optional). */
+  /** The stored rule being updated: the parameters are then a PATCH (every one optional). */
   previous?: Rule | null;
 }
 
@@ -92,6 +97,7 @@ export type ValidationField =
   | "minimum_access_level_for_push,minimum_access_level_for_delete" | "base";
 
 export interface ValidationError {
+  /** The REST parameter at fault (`base`: the whole rule). */
   field: ValidationField;
   /** GitLab's own message text. */
   message: string;
@@ -99,7 +105,7 @@ export interface ValidationError {
 
 export interface Validation {
   valid: boolean;
-  /** GitLab's answer to the create request: 201 created, 400 parameter error, 422 model error. */
+  /** GitLab's answer to the request: 201 created, 400 parameter error, 422 model error. */
   httpStatus: 201 | 400 | 422;
   errors: ValidationError[];
 }
@@ -112,23 +118,49 @@ export type DecisionRequest =
   | { package_name: string; package_type: PackageType; action: Action; actor: Actor }
   | { repository_path: string; action: Action; actor: Actor };
 
+/** A decision without its explanation (the hot path). */
+export interface Summary {
+  allowed: boolean;
+  /** How many rules block the request. */
+  blocking_rules: number;
+  /** The first blocking rule, in the order the rules were given; `null` when allowed. */
+  first_blocking_rule: number | null;
+}
+
+/** A decision with its explanation (`explain`). */
 export interface Decision {
   allowed: boolean;
   /** Every blocking rule, in rule order. */
   blocking_rule_ids: number[];
+  /** One sentence for people: why the request is allowed or blocked. */
   reason: string;
 }
 
-/** A field and a readable message; also the shape of every thrown `PkgprotectError`. */
-export interface FieldError {
-  field: string;
-  message: string;
+/** What many names are asked about (`decideNames`, `NameList#decide`). */
+export interface TargetOptions {
+  kind: TargetKind;
+  action: Action;
+  actor: Actor;
 }
 
-/** A request of a batch GitLab could not answer (its query would fail): treat it as refused. */
-export interface DecisionFailure {
-  allowed: false;
-  error: FieldError;
+export interface PreviewOptions {
+  /** The kind of target a rule with this pattern would protect (`pypi`: separators compare equal for users). */
+  kind: TargetKind;
+}
+
+/** Which names a pattern matches. Names are not echoed: positions into the list given. */
+export interface Preview {
+  /** Positions of the matching names, ascending. */
+  matched: number[];
+  /**
+   * The parts of the names the pattern's literal characters matched: `[start, end)` pairs
+   * flattened, in UTF-16 code units (`name.slice(start, end)`).
+   */
+  spans: number[];
+  /** The pairs of `matched[i]` are `spans.slice(span_offsets[i], span_offsets[i + 1])` (`matched.length + 1` offsets). */
+  span_offsets: number[];
+  /** Positions where GitLab's query would fail (the pattern ends with a lone `\` and matching reached it). */
+  undecidable: number[];
 }
 
 export type FindingKind =
@@ -141,86 +173,101 @@ export interface Finding {
   message: string;
 }
 
-export interface PreviewOptions {
-  /** The rule's package type; omit (or null) for a container repository rule. */
-  packageType?: PackageType | null;
-}
+/** Why a rule list cannot be compiled (`RuleSetError.cause`). */
+export type RuleSetCause =
+  | { kind: "missing_id"; position: number }
+  | { kind: "duplicate_id"; id: number }
+  | { kind: "too_many_rules" }
+  | { kind: "level_not_allowed"; rule_id: number; field: "minimum_access_level_for_push" | "minimum_access_level_for_delete"; level: AccessLevel }
+  | { kind: "blank_pattern"; rule_id: number; field: "package_name_pattern" | "repository_path_pattern" }
+  | { kind: "pattern_too_long"; rule_id: number; field: "package_name_pattern" | "repository_path_pattern"; chars: number }
+  | { kind: "invalid_json"; line: number; column: number };
 
-export interface PreviewMatch {
-  name: string;
-  matched: boolean;
-  /** `[start, end)` in UTF-16 code units (JS string indices) of the parts the pattern's literal characters matched. */
-  spans: [number, number][];
-  /** Set when GitLab's query would fail for this name (the pattern ends with a lone `\`). */
-  error?: string;
-}
-
-/** A `NameList` preview, as typed arrays: one crossing for the whole list. */
-export interface NameListPreview {
-  /** Indices of the matching names, ascending. */
-  matched: Uint32Array;
-  /** Flattened UTF-16 `[start, end)` pairs; those of `matched[i]` are `spans.subarray(spanOffsets[i], spanOffsets[i + 1])`. */
-  spans: Uint32Array;
-  /** `matched.length + 1` offsets into `spans`. */
-  spanOffsets: Uint32Array;
-  /** Indices of the names for which GitLab's query would fail. */
-  errored: Uint32Array;
-  /** The failure's message, when `errored` is not empty. */
-  error?: string;
-}
-
-// wasm-bindgen cannot mark a parameter with an overridden type as optional, so the two
-// preview functions are declared here (the interface merges into the generated class).
+/** Why a decision cannot be made (`DecisionError.cause`): refuse the request either way. */
+export type DecisionCause =
+  | { kind: "unevaluable"; rule_id: number; pattern: string }
+  | { kind: "internal" };
 
 /**
- * Which of `names` the pattern matches, as GitLab would, with the matched parts in UTF-16
- * code units. Convenient for a few hundred names; for thousands, use `NameList`, which
- * keeps the names in Wasm memory between previews.
+ * Every error pkgprotect throws is a `PkgprotectError`, thrown as is for a malformed
+ * argument: `field` names the input at fault (`rules[2].id`, `options.kind`, `requests[5].actor`).
  */
-export function preview(pattern: string, names: string[], options?: PreviewOptions): PreviewMatch[];
-
-export interface NameList {
-  /** Match `pattern` against every name, as GitLab would for a rule of `options.packageType`. */
-  preview(pattern: string, options?: PreviewOptions): NameListPreview;
+export class PkgprotectError extends Error {
+  readonly field: string;
 }
 
-/** Every error pkgprotect throws is an `Error` with the argument or field at fault. */
-export interface PkgprotectError extends Error {
-  field: string;
+/** GitLab refuses the rule (`parseRule`); `field` and `message` are those of the first error. */
+export class RuleValidationError extends PkgprotectError {
+  readonly httpStatus: 400 | 422;
+  readonly errors: ValidationError[];
+}
+
+/** A rule list that could not have come from GitLab's database (compile and one-shot calls). */
+export class RuleSetError extends PkgprotectError {
+  readonly cause: RuleSetCause;
+}
+
+/** A decision that could not be made (`decide`, `explain`): refuse the request. */
+export class DecisionError extends PkgprotectError {
+  readonly cause: DecisionCause;
 }
 "#;
 
-/// The version of the pkgprotect core these bindings run.
+/// The contract version, `0.2.0`: the same API as every pkgprotect host of this contract.
 #[wasm_bindgen]
 pub fn version() -> String {
+    CONTRACT_VERSION.to_owned()
+}
+
+/// The engine's version (the core crate's).
+#[wasm_bindgen(js_name = engineVersion)]
+pub fn engine_version() -> String {
     pkgprotect::VERSION.to_owned()
+}
+
+/// The request body's parameters and what validation needs besides them.
+fn validation_inputs(params: &JsValue, options: &JsValue) -> Result<(String, ValidateOptions), FieldError> {
+    let json = match stringify_object(params)? {
+        Some(json) => json,
+        None => return Err(FieldError::new("params", "params must be an object of GitLab REST parameters")),
+    };
+    Ok((json, ValidateOptions::read(options)?))
+}
+
+fn stringify_object(value: &JsValue) -> Result<Option<String>, FieldError> {
+    if !value.is_object() {
+        return Ok(None);
+    }
+    convert::stringify(value, "params")
 }
 
 /// GitLab's answer to creating (or, with `previous`, updating) a rule: the parameter layer
 /// (400) then the model (422), all failures at once, with GitLab's messages.
 #[wasm_bindgen(js_name = validateRule, unchecked_return_type = "Validation")]
 pub fn validate_rule(
-    #[wasm_bindgen(unchecked_param_type = "RuleParams")] rule: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "RuleParams")] params: JsValue,
     #[wasm_bindgen(unchecked_param_type = "ValidateOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let params: Value = match stringify(&rule, "rule")? {
-        Some(json) if rule.is_object() => convert::parse(&json, "rule")?,
-        _ => return Err(FieldError::new("rule", "rule must be an object of GitLab REST parameters").into()),
-    };
-    let options = ValidateOptions::read(&options)?;
-    let mode = options.previous.as_ref().map_or(ParamsMode::Create, ParamsMode::Update);
-    let context = ValidationContext {
-        project_path: options.project_path.as_deref(),
-        existing_rules: &options.existing_rules,
-        previous: options.previous.as_ref(),
-    };
-    let outcome = pkgprotect::parse_rule_params(options.kind, &params, mode)
-        .and_then(|rule| pkgprotect::validate_rule(&rule, &context));
-    let validation = match outcome {
-        Ok(()) => Validation { valid: true, http_status: 201, errors: Vec::new() },
+    let (json, options) = validation_inputs(&params, &options)?;
+    let validation = match pkgprotect::validate_params_json(options.kind, &json, &options.context()) {
+        Ok(_) => Validation { valid: true, http_status: 201, errors: Vec::new() },
         Err(rejection) => Validation { valid: false, http_status: rejection.http_status(), errors: rejection.errors },
     };
     Ok(to_js(&validation)?)
+}
+
+/// The rule GitLab would store for these parameters; throws `RuleValidationError` (with
+/// GitLab's status and every failing check) when it would refuse them.
+#[wasm_bindgen(js_name = parseRule, unchecked_return_type = "Rule")]
+pub fn parse_rule(
+    #[wasm_bindgen(unchecked_param_type = "RuleParams")] params: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ValidateOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let (json, options) = validation_inputs(&params, &options)?;
+    match pkgprotect::validate_params_json(options.kind, &json, &options.context()) {
+        Ok(rule) => Ok(to_js(&rule)?),
+        Err(rejection) => Err(rule_validation_error(&rejection)),
+    }
 }
 
 #[derive(Serialize)]
@@ -228,7 +275,7 @@ pub fn validate_rule(
 struct Validation {
     valid: bool,
     http_status: u16,
-    errors: Vec<ValidationError>,
+    errors: Vec<pkgprotect::ValidationError>,
 }
 
 #[derive(Debug)]
@@ -243,20 +290,10 @@ impl ValidateOptions {
     const KNOWN: [&'static str; 4] = ["kind", "projectPath", "existingRules", "previous"];
 
     fn read(options: &JsValue) -> Result<Self, FieldError> {
-        let Value::Object(map) = arg::<Value>(options, "options")? else {
-            return Err(FieldError::new("options", "options must be an object such as { kind: \"package\" }"));
-        };
-        Self::from_map(map)
+        Self::from_map(options_arg(options, &Self::KNOWN, r#"{ kind: "package" }"#)?)
     }
 
     fn from_map(mut map: Map<String, Value>) -> Result<Self, FieldError> {
-        // A misspelt option (`projectpath`) would silently skip a check, so it is refused.
-        if let Some(unknown) = map.keys().find(|key| !Self::KNOWN.contains(&key.as_str())) {
-            return Err(FieldError::new(
-                format!("options.{unknown}"),
-                format!("unknown option `{unknown}` (expected one of: {})", Self::KNOWN.join(", ")),
-            ));
-        }
         let kind = match map.remove("kind") {
             Some(Value::String(kind)) => {
                 kind.parse::<RuleKind>().map_err(|e| FieldError::new("options.kind", e.to_string()))?
@@ -278,7 +315,7 @@ impl ValidateOptions {
             Some(Value::Array(items)) => items
                 .into_iter()
                 .enumerate()
-                .map(|(index, item)| from_value(item, &format!("options.existingRules[{index}]")))
+                .map(|(index, item)| convert::from_value(item, Shape::Rule, &format!("options.existingRules[{index}]")))
                 .collect::<Result<_, _>>()?,
             Some(_) => {
                 return Err(FieldError::new(
@@ -289,81 +326,146 @@ impl ValidateOptions {
         };
         let previous = match map.remove("previous") {
             None | Some(Value::Null) => None,
-            Some(value) => Some(from_value(value, "options.previous")?),
+            Some(value) => Some(convert::from_value(value, Shape::Rule, "options.previous")?),
         };
         Ok(ValidateOptions { kind, project_path, existing_rules, previous })
     }
-}
 
-/// Compile a project's rules (both kinds, as GitLab's API returns them) for decisions.
-/// Throws when the list could not have come from GitLab (missing or repeated ids, blank or
-/// over-long patterns, levels the API never accepts); use `validateRule` for GitLab's checks.
-#[wasm_bindgen(js_name = compileRules)]
-pub fn compile_rules(#[wasm_bindgen(unchecked_param_type = "Rule[]")] rules: JsValue) -> Result<JsRuleSet, JsValue> {
-    let rules: Vec<Rule> = list_arg(&rules, "rules")?;
-    match RuleSet::new(rules.clone()) {
-        Ok(inner) => Ok(JsRuleSet { inner }),
-        Err(error) => Err(rule_set_error(&rules, &error).into()),
+    fn context(&self) -> ValidationContext<'_> {
+        ValidationContext {
+            project_path: self.project_path.as_deref(),
+            existing_rules: &self.existing_rules,
+            previous: self.previous.as_ref(),
+        }
     }
 }
 
-/// A compiled rule set. It lives in Wasm memory: call `free()` when done with it (or rely
-/// on the garbage collector's finalizer, which runs late).
+/// Rules as the caller passed them: an array of rule objects, or GitLab's REST JSON text.
+enum RulesArg {
+    Array(Vec<Rule>),
+    Json(String),
+}
+
+impl RulesArg {
+    fn read(rules: &JsValue) -> Result<Self, FieldError> {
+        match rules.as_string() {
+            Some(json) => Ok(RulesArg::Json(json)),
+            None => Ok(RulesArg::Array(list_arg(rules, Shape::Rule, "rules")?)),
+        }
+    }
+
+    /// The rules; the text is parsed by the core, which refuses it with a `RuleSetError`.
+    fn into_rules(self) -> Result<Vec<Rule>, JsValue> {
+        match self {
+            RulesArg::Array(rules) => Ok(rules),
+            RulesArg::Json(json) => match RuleSet::parse_gitlab_json(&json) {
+                Ok(rules) => Ok(rules),
+                Err(error) => Err(rule_set_failure(&error, Given::Json).into()),
+            },
+        }
+    }
+}
+
+/// Compile a project's rules: an array of rules (both kinds, as GitLab's API returns them) or
+/// that array's JSON text. Throws `RuleSetError` when the list could not have come from GitLab
+/// (missing or repeated ids, blank or over-long patterns, levels the API never accepts).
+#[wasm_bindgen(js_name = compileRules)]
+pub fn compile_rules(
+    #[wasm_bindgen(unchecked_param_type = "Rule[] | string")] rules: JsValue,
+) -> Result<JsRuleSet, JsValue> {
+    JsRuleSet::compile(rules)
+}
+
+/// One-shot decision: compile `rules` and decide `request` once (few rules are scanned rather
+/// than indexed). Throws `RuleSetError` or `DecisionError`, either of which means: refuse.
+#[wasm_bindgen(unchecked_return_type = "Summary")]
+pub fn decide(
+    #[wasm_bindgen(unchecked_param_type = "Rule[] | string")] rules: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "DecisionRequest")] request: JsValue,
+) -> Result<JsValue, JsValue> {
+    let (list, request) = one_shot_inputs(&rules, &request)?;
+    match RuleSet::summarize_once(list, &request) {
+        Ok(summary) => Ok(summary_js(&summary)),
+        Err(error) => Err(one_shot_error(&error, &rules)),
+    }
+}
+
+/// One-shot `explain`: every blocking rule and the reason.
+#[wasm_bindgen(unchecked_return_type = "Decision")]
+pub fn explain(
+    #[wasm_bindgen(unchecked_param_type = "Rule[] | string")] rules: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "DecisionRequest")] request: JsValue,
+) -> Result<JsValue, JsValue> {
+    let (list, request) = one_shot_inputs(&rules, &request)?;
+    match RuleSet::decide_once(list, &request) {
+        Ok(decision) => Ok(to_js(&decision)?),
+        Err(error) => Err(one_shot_error(&error, &rules)),
+    }
+}
+
+fn one_shot_inputs(rules: &JsValue, request: &JsValue) -> Result<(Vec<Rule>, DecisionRequest), JsValue> {
+    let rules = RulesArg::read(rules)?;
+    let request: DecisionRequest = arg(request, Shape::Request, "request")?;
+    Ok((rules.into_rules()?, request))
+}
+
+/// The error of a one-shot call. The core took the rules; an error (the cold path) reads
+/// the caller's array again to point into it.
+fn one_shot_error(error: &pkgprotect::OneShotError, rules: &JsValue) -> JsValue {
+    let array = match RulesArg::read(rules) {
+        Ok(RulesArg::Array(array)) => Some(array),
+        _ => None,
+    };
+    match error {
+        pkgprotect::OneShotError::Rules(error) => {
+            let given = array.as_deref().map_or(Given::Json, Given::Array);
+            rule_set_failure(error, given).into()
+        }
+        pkgprotect::OneShotError::Decide(error) => decision_failure(error, array.as_deref()).into(),
+    }
+}
+
+fn summary_js(summary: &Summary) -> JsValue {
+    // Rule ids come from JavaScript numbers, so they convert back exactly.
+    glue::summary(summary.allowed, summary.blocking_rules, summary.first_blocking_rule.map(|id| id as f64))
+}
+
+fn verdicts_js(verdicts: impl Iterator<Item = Verdict>) -> JsValue {
+    let codes: Vec<u8> = verdicts.map(verdict_code).collect();
+    glue::verdicts(&codes)
+}
+
+/// A compiled rule set. It lives in Wasm memory: call `free()` when done with it (or `using`
+/// it; the garbage collector's finalizer also frees it, late).
 #[wasm_bindgen(js_name = RuleSet)]
 #[derive(Debug)]
 pub struct JsRuleSet {
     inner: RuleSet,
-}
-
-/// One answer of `decideBatch`.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum BatchDecision {
-    Decided(Decision),
-    Failed { allowed: bool, error: FieldError },
+    /// Compiled from an array the caller can index (errors then point at `rules[i]`).
+    indexable: bool,
 }
 
 #[wasm_bindgen(js_class = RuleSet)]
 impl JsRuleSet {
-    /// May this actor do this? Throws when no answer can be given: GitLab's own query would
-    /// fail (a lone trailing `\` in a pattern reached by the name), or the compiled rules are
-    /// inconsistent (a bug). Such a request must be treated as refused.
-    #[wasm_bindgen(unchecked_return_type = "Decision")]
-    pub fn decide(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "DecisionRequest")] request: JsValue,
-    ) -> Result<JsValue, JsValue> {
-        let request: DecisionRequest = arg(&request, "request")?;
-        match self.inner.decide(&request) {
-            Ok(decision) => Ok(to_js(&decision)?),
-            Err(error) => Err(decide_error(&self.inner, &error).into()),
+    /// Compile a project's rules: an array of rules or GitLab's REST JSON text (an array of
+    /// rule objects), parsed by the core. Throws `RuleSetError`.
+    pub fn compile(
+        #[wasm_bindgen(unchecked_param_type = "Rule[] | string")] rules: JsValue,
+    ) -> Result<JsRuleSet, JsValue> {
+        match RulesArg::read(&rules)? {
+            RulesArg::Array(list) => match RuleSet::new(list) {
+                Ok(inner) => Ok(JsRuleSet { inner, indexable: true }),
+                // The core took the rules; the cold path reads the caller's array again.
+                Err(error) => {
+                    let list: Vec<Rule> = list_arg(&rules, Shape::Rule, "rules")?;
+                    Err(rule_set_failure(&error, Given::Array(&list)).into())
+                }
+            },
+            RulesArg::Json(json) => match RuleSet::from_gitlab_json(&json) {
+                Ok(inner) => Ok(JsRuleSet { inner, indexable: false }),
+                Err(error) => Err(rule_set_failure(&error, Given::Json).into()),
+            },
         }
-    }
-
-    /// `decide` for many requests in one crossing. Each answer stands alone: a request
-    /// GitLab could not answer comes back as `{ allowed: false, error }` instead of throwing.
-    #[wasm_bindgen(js_name = decideBatch, unchecked_return_type = "Array<Decision | DecisionFailure>")]
-    pub fn decide_batch(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "DecisionRequest[]")] requests: JsValue,
-    ) -> Result<JsValue, JsValue> {
-        let requests: Vec<DecisionRequest> = list_arg(&requests, "requests")?;
-        let answers: Vec<BatchDecision> = self
-            .inner
-            .decide_batch(&requests)
-            .into_iter()
-            .map(|answer| match answer {
-                Ok(decision) => BatchDecision::Decided(decision),
-                Err(error) => BatchDecision::Failed { allowed: false, error: decide_error(&self.inner, &error) },
-            })
-            .collect();
-        Ok(to_js(&answers)?)
-    }
-
-    /// Advice: duplicates, subsumed rules, rules that restrict nothing, surprising escapes…
-    #[wasm_bindgen(unchecked_return_type = "Finding[]")]
-    pub fn lint(&self) -> Result<JsValue, JsValue> {
-        Ok(to_js(&self.inner.lint())?)
     }
 
     /// The number of rules.
@@ -371,111 +473,137 @@ impl JsRuleSet {
     pub fn length(&self) -> u32 {
         to_u32(self.inner.len())
     }
-}
 
-/// Which of `names` the pattern matches, as GitLab would, with the matched parts in UTF-16
-/// code units. Convenient for a few hundred names; for thousands, use `NameList`, which
-/// keeps the names in Wasm memory between previews.
-#[wasm_bindgen(skip_typescript)]
-pub fn preview(pattern: &str, names: JsValue, options: Option<js_sys::Object>) -> Result<JsValue, JsValue> {
-    let names: Vec<String> = list_arg(&names, "names")?;
-    let package_type = preview_package_type(options)?;
-    let matches: Vec<PreviewMatch> = pkgprotect::preview(pattern, package_type, &names)
-        .into_iter()
-        .map(|outcome| PreviewMatch {
-            spans: outcome.utf16_spans(),
-            name: outcome.name,
-            matched: outcome.matched,
-            error: outcome.error,
-        })
-        .collect();
-    Ok(to_js(&matches)?)
-}
-
-#[derive(Serialize)]
-struct PreviewMatch {
-    name: String,
-    matched: bool,
-    spans: Vec<(usize, usize)>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
-
-fn preview_package_type(options: Option<js_sys::Object>) -> Result<Option<PackageType>, FieldError> {
-    let Some(options) = options.filter(|options| !options.is_null()) else {
-        return Ok(None);
-    };
-    let Value::Object(mut map) = arg::<Value>(&options, "options")? else {
-        return Err(FieldError::new("options", "options must be an object such as { packageType: \"npm\" }"));
-    };
-    if let Some(unknown) = map.keys().find(|key| key.as_str() != "packageType") {
-        return Err(FieldError::new(
-            format!("options.{unknown}"),
-            format!("unknown option `{unknown}` (expected packageType)"),
-        ));
+    /// May this actor do this? The hot path: no explanation. Throws `DecisionError` when no
+    /// answer can be given (GitLab's own query would fail, or the engine found itself
+    /// inconsistent): refuse the request then.
+    #[wasm_bindgen(unchecked_return_type = "Summary")]
+    pub fn decide(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "DecisionRequest")] request: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let request: DecisionRequest = arg(&request, Shape::Request, "request")?;
+        match self.inner.summarize(&request) {
+            Ok(summary) => Ok(summary_js(&summary)),
+            Err(error) => Err(self.decision_error(&error)),
+        }
     }
-    match map.remove("packageType") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(name)) => name
-            .parse()
-            .map(Some)
-            .map_err(|e: pkgprotect::UnknownPackageType| FieldError::new("options.packageType", e.to_string())),
-        Some(_) => Err(FieldError::new("options.packageType", "options.packageType must be a string")),
+
+    /// The same answer with every blocking rule id and the reason. Throws `DecisionError`.
+    #[wasm_bindgen(unchecked_return_type = "Decision")]
+    pub fn explain(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "DecisionRequest")] request: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let request: DecisionRequest = arg(&request, Shape::Request, "request")?;
+        match self.inner.decide(&request) {
+            Ok(decision) => Ok(to_js(&decision)?),
+            Err(error) => Err(self.decision_error(&error)),
+        }
+    }
+
+    /// One verdict per name, in order: may `options.actor` do `options.action` to each
+    /// target of `options.kind` named in `names`?
+    #[wasm_bindgen(js_name = decideNames, unchecked_return_type = "Verdict[]")]
+    pub fn decide_names(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] names: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "TargetOptions")] options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let names: Vec<String> = list_arg(&names, Shape::Other, "names")?;
+        let Targets { kind, action, actor } = Targets::read(&options)?;
+        let answers = names.iter().map(|name| Verdict::of(&self.inner.summarize_name(kind, name, action, actor)));
+        Ok(verdicts_js(answers))
+    }
+
+    /// One verdict per request, in order, for requests of mixed kinds, actors and actions.
+    /// A request that cannot be decided is `"undecidable"` (refuse it; `explain` says why).
+    #[wasm_bindgen(js_name = decideBatch, unchecked_return_type = "Verdict[]")]
+    pub fn decide_batch(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "DecisionRequest[]")] requests: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let requests: Vec<DecisionRequest> = list_arg(&requests, Shape::Request, "requests")?;
+        Ok(verdicts_js(requests.iter().map(|request| Verdict::of(&self.inner.summarize(request)))))
+    }
+
+    /// Advice: duplicates, subsumed rules, rules that restrict nothing, surprising escapes…
+    #[wasm_bindgen(unchecked_return_type = "Finding[]")]
+    pub fn lint(&self) -> Result<JsValue, JsValue> {
+        Ok(to_js(&self.inner.lint())?)
     }
 }
 
-/// Names kept in Wasm memory for repeated previews (one per keystroke): they cross into
-/// Wasm once, and each preview returns typed arrays instead of an object per name.
+impl JsRuleSet {
+    fn decision_error(&self, error: &pkgprotect::DecideError) -> JsValue {
+        decision_failure(error, self.indexable.then(|| self.inner.rules())).into()
+    }
+}
+
+/// Which of `names` `pattern` matches, as a rule for targets of `options.kind` would, with
+/// the matched parts in UTF-16 code units. For many previews of the same names, `NameList`
+/// keeps them in Wasm memory.
+#[wasm_bindgen(unchecked_return_type = "Preview")]
+pub fn preview(
+    #[wasm_bindgen(unchecked_param_type = "string")] pattern: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string[]")] names: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "PreviewOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let pattern = string_arg(&pattern, "pattern")?;
+    let names: Vec<String> = list_arg(&names, Shape::Other, "names")?;
+    let kind = preview_kind(&options)?;
+    Ok(preview_js(&pkgprotect::NameList::new(names, OffsetUnit::Utf16CodeUnits).preview(&pattern, kind)))
+}
+
+fn preview_js(preview: &pkgprotect::Preview) -> JsValue {
+    glue::preview_result(&preview.matched, &preview.spans, &preview.span_offsets, &preview.undecidable)
+}
+
+/// Names kept in Wasm memory for repeated previews (one per keystroke) and decisions: they
+/// cross once; each preview sends only the pattern. Spans count UTF-16 code units.
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct NameList {
-    names: Names,
+    inner: pkgprotect::NameList,
 }
 
 #[wasm_bindgen]
 impl NameList {
     #[wasm_bindgen(constructor)]
     pub fn new(#[wasm_bindgen(unchecked_param_type = "string[]")] names: JsValue) -> Result<NameList, JsValue> {
-        let names: Vec<String> = list_arg(&names, "names")?;
-        Ok(NameList { names: Names::from_names(&names) })
+        let names: Vec<String> = list_arg(&names, Shape::Other, "names")?;
+        Ok(NameList { inner: pkgprotect::NameList::new(names, OffsetUnit::Utf16CodeUnits) })
     }
 
-    /// One name per line (`\n` or `\r\n`), empty lines skipped: a file's text crosses as one string.
-    #[wasm_bindgen(js_name = fromLines)]
-    pub fn from_lines(text: &str) -> NameList {
-        NameList { names: Names::from_lines(text) }
-    }
-
+    /// The number of names.
     #[wasm_bindgen(getter)]
     pub fn length(&self) -> u32 {
-        to_u32(self.names.len())
+        to_u32(self.inner.len())
     }
 
-    /// The name at `index`, or `undefined`.
-    pub fn get(&self, index: u32) -> Option<String> {
-        self.names.get(usize::try_from(index).ok()?).map(str::to_owned)
+    /// Which names `pattern` matches, as a rule for targets of `options.kind` would.
+    #[wasm_bindgen(unchecked_return_type = "Preview")]
+    pub fn preview(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] pattern: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "PreviewOptions")] options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let pattern = string_arg(&pattern, "pattern")?;
+        let kind = preview_kind(&options)?;
+        Ok(preview_js(&self.inner.preview(&pattern, kind)))
     }
 
-    /// Every name, in order.
-    #[wasm_bindgen(unchecked_return_type = "string[]")]
-    pub fn names(&self) -> Result<JsValue, JsValue> {
-        Ok(to_js(&self.names.iter().collect::<Vec<_>>())?)
-    }
-
-    /// Match `pattern` against every name, as GitLab would for a rule of `packageType`.
-    #[wasm_bindgen(skip_typescript)]
-    pub fn preview(&self, pattern: &str, options: Option<js_sys::Object>) -> Result<JsValue, JsValue> {
-        let data = self.names.preview(pattern, preview_package_type(options)?);
-        let result = js_sys::Object::new();
-        let set = |key: &str, value: &JsValue| js_sys::Reflect::set(&result, &JsValue::from_str(key), value);
-        set("matched", &js_sys::Uint32Array::from(data.matched.as_slice()))?;
-        set("spans", &js_sys::Uint32Array::from(data.spans.as_slice()))?;
-        set("spanOffsets", &js_sys::Uint32Array::from(data.span_offsets.as_slice()))?;
-        set("errored", &js_sys::Uint32Array::from(data.errored.as_slice()))?;
-        if let Some(error) = &data.error {
-            set("error", &JsValue::from_str(error))?;
-        }
-        Ok(result.into())
+    /// One verdict per name: would `rules` let `options.actor` do `options.action` to each
+    /// name as a target of `options.kind`?
+    #[wasm_bindgen(unchecked_return_type = "Verdict[]")]
+    pub fn decide(
+        &self,
+        rules: &JsRuleSet,
+        #[wasm_bindgen(unchecked_param_type = "TargetOptions")] options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let Targets { kind, action, actor } = Targets::read(&options)?;
+        let answers = self.inner.iter().map(|name| Verdict::of(&rules.inner.summarize_name(kind, name, action, actor)));
+        Ok(verdicts_js(answers))
     }
 }
 
@@ -499,15 +627,15 @@ mod tests {
     }
 
     #[test]
-    fn misspelt_options_are_refused() {
-        let err = options(json!({"kind": "package", "projectpath": "g/p"})).unwrap_err();
-        assert_eq!(err.field, "options.projectpath");
-    }
-
-    #[test]
     fn existing_rules_errors_name_the_rule() {
         let err = options(json!({"kind": "package", "existingRules": [{"package_name_pattern": "a"}]})).unwrap_err();
         assert_eq!(err.field, "options.existingRules[0]");
         assert!(err.message.contains("package_type"), "{}", err.message);
+    }
+
+    #[test]
+    fn the_contract_version_is_the_wit_package_version() {
+        let wit = include_str!("../../../crates/pkgprotect-component/wit/policy.wit");
+        assert!(wit.contains(&format!("package pkgprotect:policy@{CONTRACT_VERSION};")));
     }
 }

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { NameList } from "pkgprotect";
+import { compileRules, NameList } from "pkgprotect";
 import { runVectors } from "../lib/conformance.js";
 
 const shared = process.env.PKGPROTECT_SHARED ?? fileURLToPath(new URL("../../../../shared", import.meta.url));
@@ -27,15 +27,34 @@ test("NameList previews agree with the match vectors, one list per pattern", () 
   }
   for (const [pattern, cases] of byPattern) {
     const list = new NameList(cases.map((v) => v.name));
-    const result = list.preview(pattern, {});
+    // A container repository rule: the plain `name ILIKE to_like(pattern)` the vectors record.
+    const result = list.preview(pattern, { kind: "container_repository" });
     list.free();
     const matched = new Set(result.matched);
-    const errored = new Set(result.errored);
+    const undecidable = new Set(result.undecidable);
     cases.forEach((v, i) => {
-      const got = errored.has(i) ? "error" : `matches=${matched.has(i)}`;
+      const got = undecidable.has(i) ? "error" : `matches=${matched.has(i)}`;
       const expected = v.matches === null ? "error" : `matches=${v.matches}`;
       assert.equal(got, expected, `pattern ${JSON.stringify(pattern)} name ${JSON.stringify(v.name)}: ${v.note}`);
     });
+  }
+});
+
+test("decideNames and NameList#decide agree with the decide vectors", () => {
+  for (const [i, v] of vectors.decide.entries()) {
+    const { package_name: name, repository_path: path, package_type: type, action, actor } = v.request;
+    const options = { kind: path === undefined ? type : "container_repository", action, actor };
+    const names = [name ?? path];
+    const rules = compileRules(v.rules);
+    const list = new NameList(names);
+    try {
+      const expected = [v.allowed ? "allowed" : "blocked"];
+      assert.deepEqual(rules.decideNames(names, options), expected, `decide[${i}]: ${v.note}`);
+      assert.deepEqual(list.decide(rules, options), expected, `decide[${i}]: ${v.note}`);
+    } finally {
+      list.free();
+      rules.free();
+    }
   }
 });
 

@@ -2,22 +2,36 @@
 // reject the mistakes below (each `@ts-expect-error` fails the check if the line compiles).
 import {
   compileRules,
+  decide,
+  DecisionError,
+  engineVersion,
+  explain,
   NameList,
+  parseRule,
+  PkgprotectError,
   preview,
+  RuleSet,
+  RuleSetError,
+  RuleValidationError,
   validateRule,
   version,
+  type DecisionCause,
   type Decision,
-  type DecisionFailure,
   type DecisionRequest,
   type Finding,
-  type NameListPreview,
-  type PkgprotectError,
-  type PreviewMatch,
+  type Preview,
   type Rule,
+  type RuleSetCause,
+  type Summary,
+  type TargetKind,
+  type TargetOptions,
   type Validation,
+  type ValidationError,
+  type Verdict,
 } from "pkgprotect";
 
-const v: string = version();
+const contract: string = version();
+const engine: string = engineVersion();
 
 const rules: Rule[] = [
   { id: 1, package_name_pattern: "@demo/*", package_type: "npm", minimum_access_level_for_push: "maintainer" },
@@ -36,54 +50,92 @@ validateRule({ package_name_pattern: 42, extra: true }, { kind: "package" });
 validateRule({}, {});
 // @ts-expect-error: not a rule kind
 validateRule({}, { kind: "packages" });
+const parsed: Rule = parseRule({ repository_path_pattern: "group/app/*" }, { kind: "container_repository", previous: rules[1] });
 
-const set = compileRules(rules);
+const set: RuleSet = RuleSet.compile(rules);
+const fromJson: RuleSet = compileRules('[{"id": 1, "repository_path_pattern": "g/p/*"}]');
 const request: DecisionRequest = {
   package_name: "@demo/ui",
   package_type: "npm",
   action: "push",
   actor: { type: "user", access_level: "developer" },
 };
-const decision: Decision = set.decide(request);
+const summary: Summary = set.decide(request);
+const first: number | null = summary.first_blocking_rule;
+const blockingCount: number = summary.blocking_rules;
+const decision: Decision = set.explain(request);
 const blocking: number[] = decision.blocking_rule_ids;
-const answers: Array<Decision | DecisionFailure> = set.decideBatch([request, { repository_path: "g/p", action: "delete", actor: { type: "deploy_token" } }]);
-for (const answer of answers) {
-  if ("error" in answer) {
-    const field: string = answer.error.field;
-  } else {
-    const reason: string = answer.reason;
+const reason: string = decision.reason;
+const verdicts: Verdict[] = set.decideBatch([request, { repository_path: "g/p", action: "delete", actor: { type: "deploy_token" } }]);
+const targets: TargetOptions = { kind: "pypi", action: "push", actor: { type: "deploy_token" } };
+const named: Verdict[] = set.decideNames(["my-pkg"], targets);
+for (const verdict of named) {
+  if (verdict === "undecidable") {
+    // refuse
   }
 }
 const findings: Finding[] = set.lint();
 const count: number = set.length;
-set.free();
+// @ts-expect-error: a summary has no reason; explain() has
+set.decide(request).reason;
+// @ts-expect-error: verdicts are strings, not decisions
+set.decideBatch([request])[0].allowed;
 // @ts-expect-error: not an action
 set.decide({ package_name: "a", package_type: "npm", action: "pull", actor: { type: "deploy_token" } });
 // @ts-expect-error: a package request needs its package type
-set.decide({ package_name: "a", action: "push", actor: { type: "deploy_token" } });
+set.explain({ package_name: "a", action: "push", actor: { type: "deploy_token" } });
+// @ts-expect-error: a rule kind is not a target kind
+set.decideNames(["a"], { kind: "package", action: "push", actor: { type: "deploy_token" } });
 // @ts-expect-error: access levels are GitLab's names
 compileRules([{ id: 1, package_name_pattern: "a", package_type: "npm", minimum_access_level_for_push: 40 }]);
+set.free();
+fromJson[Symbol.dispose]();
 
-const matches: PreviewMatch[] = preview("@demo/*", ["@demo/ui"], { packageType: "npm" });
-const span: [number, number] | undefined = matches[0]?.spans[0];
-const error: string | undefined = matches[0]?.error;
+const oneShot: Summary = decide(rules, request);
+const oneShotExplained: Decision = explain(JSON.stringify(rules), request);
+
+const kind: TargetKind = "container_repository";
+const result: Preview = preview("@demo/*", ["@demo/ui"], { kind: "npm" });
+const positions: number[] = result.matched;
+const spans: number[] = result.spans.slice(result.span_offsets[0], result.span_offsets[1]);
+const undecidable: number[] = result.undecidable;
+preview("group/*", ["group/app"], { kind });
+// @ts-expect-error: the target kind is required
 preview("group/*", ["group/app"]);
-// @ts-expect-error: not a package type
-preview("a", ["a"], { packageType: "composer" });
+// @ts-expect-error: not a target kind
+preview("a", ["a"], { kind: "composer" });
 
 const list = new NameList(["@demo/ui"]);
-const fromFile: NameList = NameList.fromLines("@demo/ui\n@demo/core\n");
-const result: NameListPreview = list.preview("@demo/*", { packageType: "npm" });
-const indices: Uint32Array = result.matched;
-const name: string | undefined = list.get(0);
+const listed: Preview = list.preview("@demo/*", { kind: "npm" });
 const length: number = list.length;
+const listVerdicts: Verdict[] = list.decide(RuleSet.compile(rules), targets);
 list.free();
-fromFile.free();
+// @ts-expect-error: NameList has no fromLines in contract 0.2
+NameList.fromLines("a\nb");
 
 try {
   compileRules([]);
 } catch (e) {
-  const failure = e as PkgprotectError;
-  const where: string = failure.field;
-  const why: string = failure.message;
+  if (e instanceof RuleSetError) {
+    const cause: RuleSetCause = e.cause;
+    if (cause.kind === "level_not_allowed") {
+      const level: string = cause.level;
+      const ruleId: number = cause.rule_id;
+    } else if (cause.kind === "invalid_json") {
+      const line: number = cause.line;
+    }
+  } else if (e instanceof DecisionError) {
+    const cause: DecisionCause = e.cause;
+    if (cause.kind === "unevaluable") {
+      const pattern: string = cause.pattern;
+    }
+  } else if (e instanceof RuleValidationError) {
+    const httpStatus: 400 | 422 = e.httpStatus;
+    const errors: ValidationError[] = e.errors;
+  }
+  if (e instanceof PkgprotectError) {
+    const where: string = e.field;
+    const why: string = e.message;
+    const isError: Error = e;
+  }
 }
