@@ -24,7 +24,7 @@ import random
 import re
 import statistics
 import time
-from typing import Callable, List, Optional
+from typing import List, Optional
 
 import pkgprotect
 from pkgprotect import _convert, _runtime

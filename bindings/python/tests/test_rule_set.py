@@ -96,19 +96,30 @@ def _expected_verdicts(rules, requests):
     return verdicts
 
 
-def test_decide_batch_answers_each_request_as_decide_does_by_both_routes():
+def test_decide_batch_answers_each_request_as_decide_does_by_both_routes(monkeypatch):
+    from pkgprotect import _runtime
+
+    runtime = _runtime.runtime()
+    calls = []
+    original = runtime.call
+    monkeypatch.setattr(runtime, "call", lambda name, *args, **kw: calls.append(name) or original(name, *args, **kw))
     requests = tricky_requests()
     with pkgprotect.RuleSet(TRICKY_RULES) as rules:
         expected = _expected_verdicts(rules, requests)
         assert set(expected) == {V.ALLOWED, V.BLOCKED, V.UNDECIDABLE}
         # grouped by (kind, action, actor) into `decide-names` calls: few groups, many requests
-        grouped = rules.decide_batch(requests * 20)
-        assert grouped == expected * 20
+        calls.clear()
+        assert rules.decide_batch(requests * 20) == expected * 20
+        assert set(calls) == {"rule-set.decide-names"}
         # one `decide-batch` call with a record per request: every request its own group
         distinct = [{**r, "actor": a} for r, a in zip(requests[:4], ("guest", "owner", "deploy_token", "reporter"))]
-        assert rules.decide_batch(distinct) == _expected_verdicts(rules, distinct)
-        assert rules.decide_batch([]) == []
-        assert rules.decide_batch(iter(requests[:3])) == expected[:3]
+        expected_distinct = _expected_verdicts(rules, distinct)
+        calls.clear()
+        assert rules.decide_batch(distinct) == expected_distinct
+        assert calls == ["rule-set.decide-batch"]
+        calls.clear()
+        assert rules.decide_batch([]) == [] and calls == []
+        assert rules.decide_batch(iter(requests[:1])) == expected[:1] and calls == ["rule-set.decide-names"]
 
 
 def test_undecidable_requests_raise_with_the_cause_and_the_rule_field():

@@ -318,7 +318,9 @@ class RuleSet(_Resource):
         try:
             with rt.lock:
                 handle = self._live()
-                if len(groups) * 5 > len(parts) * 3:
+                # A group costs about one call (~120 µs) plus ~7 µs a name; a request record
+                # in `decide-batch` ~80 µs: group unless most requests differ.
+                if len(groups) * 5 >= 5 + len(parts) * 3:
                     return convert.verdicts(rt.call("rule-set.decide-batch", handle, _records(parts), items=len(parts)))
                 answers: List[Any] = [None] * len(parts)
                 for (kind, action, actor), indices in groups.items():
