@@ -49,7 +49,6 @@ EXPORTS = {
     "rule-set.decide-batch": (ENGINE, "[method]rule-set.decide-batch"),
     "rule-set.lint": (ENGINE, "[method]rule-set.lint"),
     "name-list.new": (ENGINE, "[constructor]name-list"),
-    "name-list.len": (ENGINE, "[method]name-list.len"),
     "name-list.preview": (ENGINE, "[method]name-list.preview"),
     "name-list.decide": (ENGINE, "[method]name-list.decide"),
 }
