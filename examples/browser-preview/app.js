@@ -6,8 +6,8 @@ const $ = (id) => document.getElementById(id);
 const MAX_SHOWN = 1000;
 
 let engine;
-let names; // NameList: the names live in Wasm memory between previews
-let nameArray = [];
+let names; // NameList: the names live in Wasm memory between previews and decisions
+let nameArray = []; // the same names in JS, which the engine's answers point into by position
 
 try {
   engine = await import("./pkg/pkgprotect_js.js");
@@ -29,7 +29,8 @@ const form = {
 };
 
 const isPackage = () => form.kind.value === "package";
-const packageType = () => (isPackage() ? form.packageType.value : null);
+/** What the rule protects: a package type, or container repositories. */
+const targetKind = () => (isPackage() ? form.packageType.value : "container_repository");
 const patternField = () => (isPackage() ? "package_name_pattern" : "repository_path_pattern");
 
 /** The rule as a client would send it to GitLab's create API. */
@@ -91,12 +92,12 @@ function showPreview() {
     return;
   }
   const start = performance.now();
-  const result = names.preview(pattern, { packageType: packageType() });
+  const result = names.preview(pattern, { kind: targetKind() });
   const elapsed = performance.now() - start;
   const shown = Math.min(result.matched.length, MAX_SHOWN);
   const items = [];
   for (let i = 0; i < shown; i++) {
-    const spans = result.spans.subarray(result.spanOffsets[i], result.spanOffsets[i + 1]);
+    const spans = result.spans.slice(result.span_offsets[i], result.span_offsets[i + 1]);
     items.push(highlighted(nameArray[result.matched[i]], spans));
   }
   list.append(...items);
@@ -105,16 +106,25 @@ function showPreview() {
     `${result.matched.length} of ${total} ${total === 1 ? "name matches" : "names match"}` +
     (shown < result.matched.length ? ` (the first ${shown} are shown)` : "");
   $("preview-time").textContent = `Last preview: ${elapsed.toFixed(2)} ms for ${total} names.`;
-  if (result.errored.length > 0) {
+  const failing = result.undecidable.length;
+  if (failing > 0) {
+    // `undecidable` means exactly this (contract 0.2): the pattern ends with a lone `\` that
+    // matching reached, where PostgreSQL raises an error.
     $("match-errors").textContent =
-      `GitLab's query would fail for ${result.errored.length} ${result.errored.length === 1 ? "name" : "names"}: ${result.error}`;
+      `GitLab's query would fail for ${failing} ${failing === 1 ? "name" : "names"}: pattern \`${pattern}\` ends with ` +
+      'a lone `\\`: PostgreSQL raises "LIKE pattern must not end with escape character" when matching reaches it';
   }
+}
+
+/** One name per line (`\n` or `\r\n`); empty lines are skipped, as a name file ends with a newline. */
+function lines(text) {
+  return text.split("\n").map((line) => (line.endsWith("\r") ? line.slice(0, -1) : line)).filter((line) => line !== "");
 }
 
 function loadNames(text) {
   names?.free();
-  names = engine.NameList.fromLines(text);
-  nameArray = names.names();
+  nameArray = lines(text);
+  names = new engine.NameList(nameArray);
   $("names-count").textContent = `${names.length} names`;
   showPreview();
   showDecisions();
@@ -149,14 +159,21 @@ function showDecisions() {
     return;
   }
   try {
-    const answers = ruleSet.decideBatch(nameArray.map(request));
+    // One verdict per name in one call; only the refusals are explained.
+    const verdicts = names.decide(ruleSet, { kind: targetKind(), action: $("action").value, actor: actor() });
     const rows = [];
-    answers.forEach((answer, i) => {
-      if (answer.allowed) return;
+    verdicts.forEach((verdict, i) => {
+      if (verdict === "allowed") return;
       const row = document.createElement("tr");
-      const cells = answer.error
-        ? [nameArray[i], "—", `refused: GitLab's query fails (${answer.error.message})`]
-        : [nameArray[i], answer.blocking_rule_ids.join(", "), answer.reason];
+      let cells;
+      try {
+        const answer = ruleSet.explain(request(nameArray[i]));
+        cells = [nameArray[i], answer.blocking_rule_ids.join(", "), answer.reason];
+      } catch (error) {
+        // A DecisionError: `unevaluable` where GitLab's own query fails, `internal` otherwise.
+        const why = error.cause?.kind === "unevaluable" ? "GitLab's query fails" : "the engine cannot decide";
+        cells = [nameArray[i], "—", `refused: ${why} (${error.message})`];
+      }
       for (const text of cells) {
         const cell = document.createElement("td");
         cell.textContent = text;
@@ -281,5 +298,5 @@ $("action").addEventListener("change", showDecisions);
 
 loadNames(demoNames);
 onRuleChange();
-$("engine").textContent = `Engine: pkgprotect ${engine.version()} (WebAssembly).`;
+$("engine").textContent = `Engine: pkgprotect ${engine.engineVersion()} (WebAssembly).`;
 document.body.dataset.ready = "true";

@@ -176,3 +176,37 @@ test("the rules panel shows which names are blocked and by which rule", async ()
   await page.screenshot({ path: join(outputDir, "browser-preview.png"), fullPage: true });
   assert.deepEqual(consoleErrors, []);
 });
+
+test("a pattern GitLab's query cannot evaluate: the names it fails for, and the refusals", async () => {
+  await page.selectOption("#kind", "package");
+  await page.selectOption("#package-type", "generic");
+  await page.fill("#pattern", "emoji-\\");
+  assert.deepEqual(await matches(), []);
+  assert.equal(
+    await page.textContent("#match-errors"),
+    "GitLab's query would fail for 1 name: pattern `emoji-\\` ends with a lone `\\`: " +
+      'PostgreSQL raises "LIKE pattern must not end with escape character" when matching reaches it',
+  );
+
+  const demoRules = await page.inputValue("#rules");
+  const rules = [{ id: 9, package_name_pattern: "emoji-\\", package_type: "generic", minimum_access_level_for_push: "owner" }];
+  await page.fill("#rules", JSON.stringify(rules));
+  await page.waitForFunction(() => document.querySelector("#blocked-count").textContent.startsWith("1 of"));
+  assert.deepEqual(await page.locator("#blocked tbody tr td").allTextContents(), [
+    "emoji-😀-tools",
+    "—",
+    "refused: GitLab's query fails (rule 9 cannot be evaluated against `emoji-😀-tools`: pattern `emoji-\\` ends with " +
+      'a lone `\\`: PostgreSQL raises "LIKE pattern must not end with escape character" when matching reaches it)',
+  ]);
+
+  // Rules GitLab's database could not hold: the field at fault in the rules' JSON.
+  await page.fill("#rules", JSON.stringify([...rules, { ...rules[0], package_name_pattern: "x" }]));
+  await page.waitForFunction(() => document.querySelector("#rules-errors").textContent !== "");
+  assert.equal(await page.textContent("#rules-errors"), "rules[1].id: rule id 9 appears more than once");
+  assert.equal(await page.getAttribute("#rules", "aria-invalid"), "true");
+
+  await page.fill("#rules", demoRules);
+  await page.waitForFunction(() => document.querySelector("#rules-errors").textContent === "");
+  await page.selectOption("#package-type", "npm");
+  assert.deepEqual(consoleErrors, []);
+});
