@@ -127,7 +127,9 @@ pub fn compile_error(error: wit::CompileError) -> CompileError {
         wit::CompileCause::LevelNotAllowed(e) => {
             CompileCause::LevelNotAllowed { rule_id: e.rule_id, field: core_field(e.field), level: core_level(e.level) }
         }
-        wit::CompileCause::BlankPattern(e) => CompileCause::BlankPattern { rule_id: e.rule_id, field: core_field(e.field) },
+        wit::CompileCause::BlankPattern(e) => {
+            CompileCause::BlankPattern { rule_id: e.rule_id, field: core_field(e.field) }
+        }
         wit::CompileCause::PatternTooLong(e) => {
             CompileCause::PatternTooLong { rule_id: e.rule_id, field: core_field(e.field), chars: e.chars }
         }
@@ -138,7 +140,9 @@ pub fn compile_error(error: wit::CompileError) -> CompileError {
 
 pub fn decide_error(error: wit::DecideError) -> DecideError {
     let cause = match error.cause {
-        wit::DecideCause::Unevaluable(rule) => DecideCause::Unevaluable { rule_id: rule.rule_id, pattern: rule.pattern },
+        wit::DecideCause::Unevaluable(rule) => {
+            DecideCause::Unevaluable { rule_id: rule.rule_id, pattern: rule.pattern }
+        }
         wit::DecideCause::Internal => DecideCause::Internal,
     };
     DecideError { cause, message: error.message }

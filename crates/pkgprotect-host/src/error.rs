@@ -52,14 +52,32 @@ pub struct CompileError {
 #[non_exhaustive]
 pub enum CompileCause {
     /// The rule at `position` (0-based) has no id.
-    MissingId { position: u32 },
-    DuplicateId { id: i64 },
+    MissingId {
+        position: u32,
+    },
+    DuplicateId {
+        id: i64,
+    },
     TooManyRules,
-    LevelNotAllowed { rule_id: i64, field: Field, level: AccessLevel },
-    BlankPattern { rule_id: i64, field: Field },
-    PatternTooLong { rule_id: i64, field: Field, chars: u32 },
+    LevelNotAllowed {
+        rule_id: i64,
+        field: Field,
+        level: AccessLevel,
+    },
+    BlankPattern {
+        rule_id: i64,
+        field: Field,
+    },
+    PatternTooLong {
+        rule_id: i64,
+        field: Field,
+        chars: u32,
+    },
     /// GitLab JSON rules that are not JSON, or not of GitLab's shape (1-based position).
-    InvalidJson { line: u32, column: u32 },
+    InvalidJson {
+        line: u32,
+        column: u32,
+    },
 }
 
 /// A decision the component could not make: refuse the request.

@@ -50,9 +50,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 use wasmtime::component::{Component, InstancePre, Linker, ResourceAny};
-use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store,
-};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store};
 
 /// The contract this crate speaks; a component exporting another version is refused at load.
 pub const CONTRACT_VERSION: &str = "0.2.0";
@@ -474,10 +472,15 @@ impl Instance {
     }
 
     /// One verdict per request, in order.
-    pub fn decide_batch(&mut self, set: &RuleSetHandle, requests: &[DecisionRequest]) -> Result<Vec<Verdict>, HostError> {
+    pub fn decide_batch(
+        &mut self,
+        set: &RuleSetHandle,
+        requests: &[DecisionRequest],
+    ) -> Result<Vec<Verdict>, HostError> {
         let resource = self.own(set)?;
         let requests: Vec<_> = requests.iter().map(convert::wit_request).collect();
-        let verdicts = self.call(|exports, _, store| exports.rule_set().call_decide_batch(store, resource, &requests))?;
+        let verdicts =
+            self.call(|exports, _, store| exports.rule_set().call_decide_batch(store, resource, &requests))?;
         Ok(verdicts.into_iter().map(convert::core_verdict).collect())
     }
 
@@ -491,7 +494,8 @@ impl Instance {
         actor: Actor,
     ) -> Result<Vec<Verdict>, HostError> {
         let resource = self.own(set)?;
-        let (kind, action, actor) = (convert::wit_target_kind(kind), convert::wit_action(action), convert::wit_actor(actor));
+        let (kind, action, actor) =
+            (convert::wit_target_kind(kind), convert::wit_action(action), convert::wit_actor(actor));
         let verdicts = self.call(|exports, _, store| {
             exports.rule_set().call_decide_names(store, resource, kind, names, action, actor)
         })?;
@@ -518,7 +522,8 @@ impl Instance {
             return Err(HostError::ForeignRuleSet);
         }
         let (resource, kind) = (names.resource, convert::wit_target_kind(kind));
-        let preview = self.call(|exports, _, store| exports.name_list().call_preview(store, resource, pattern, kind))?;
+        let preview =
+            self.call(|exports, _, store| exports.name_list().call_preview(store, resource, pattern, kind))?;
         Ok(convert::core_preview(preview))
     }
 

@@ -235,7 +235,9 @@ impl CompiledRules for ComponentRules {
             Ok((mut slot, verdicts)) if verdicts.len() == requests.len() => {
                 self.explain_refusals(&mut slot, requests, &verdicts)
             }
-            Ok(_) => requests.iter().map(|_| Err("the component answered a different number of requests".into())).collect(),
+            Ok(_) => {
+                requests.iter().map(|_| Err("the component answered a different number of requests".into())).collect()
+            }
             Err(error) => {
                 tracing::warn!(error = %error_chain(&error), "component decision failed; refusing the batch");
                 requests.iter().map(|_| Err(error.to_string())).collect()
@@ -286,8 +288,11 @@ struct Cached {
 pub struct RuleSetCache {
     engine: Arc<dyn Engine>,
     capacity: usize,
-    sets: Mutex<(HashMap<(i64, RuleKind), Cached>, u64)>,
+    sets: Mutex<Lru>,
 }
+
+/// The cached sets by (project, kind), and the clock their last uses are stamped with.
+type Lru = (HashMap<(i64, RuleKind), Cached>, u64);
 
 impl std::fmt::Debug for RuleSetCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

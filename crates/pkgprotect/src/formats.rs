@@ -34,7 +34,8 @@ pub(crate) fn is_npm_pattern(s: &str) -> bool {
 
 /// `^(?:\*|[-a-z0-9*]+/[-a-z0-9*]+)$`
 pub(crate) fn is_terraform_pattern(s: &str) -> bool {
-    let part = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-*".contains(c));
+    let part =
+        |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-*".contains(c));
     s == "*" || s.split_once('/').is_some_and(|(a, b)| part(a) && part(b))
 }
 
@@ -155,13 +156,17 @@ mod tests {
         let re = regex_lite::Regex::new(NPM).unwrap();
         match re.captures(s) {
             None => false,
-            Some(c) => c.get(1).is_none_or(|scope| !scope.as_str().ends_with(".git") && !scope.as_str().ends_with(".atom")),
+            Some(c) => {
+                c.get(1).is_none_or(|scope| !scope.as_str().ends_with(".git") && !scope.as_str().ends_with(".atom"))
+            }
         }
     }
 
     fn text() -> impl Strategy<Value = String> {
         proptest::collection::vec(
-            prop::sample::select(vec!['a', 'z', 'A', '0', '_', '.', '-', '+', '*', '/', '@', 'g', 'i', 't', 'o', 'm', ' ', 'é', '\n']),
+            prop::sample::select(vec![
+                'a', 'z', 'A', '0', '_', '.', '-', '+', '*', '/', '@', 'g', 'i', 't', 'o', 'm', ' ', 'é', '\n',
+            ]),
             0..14,
         )
         .prop_map(|c| c.into_iter().collect())
@@ -183,7 +188,11 @@ mod tests {
     fn spec_examples() {
         assert!(is_npm_pattern("@my-scope/pkg-*") && !is_npm_pattern("@x.git/p") && is_npm_pattern("@x.GIT/p"));
         assert!(!is_pypi_pattern("*-package") && is_pypi_pattern("a/b") && is_pypi_pattern("pkg@*"));
-        assert!(is_container_pattern("my-group/my-project--x") && !is_container_pattern("a___b") && !is_container_pattern("a/"));
+        assert!(
+            is_container_pattern("my-group/my-project--x")
+                && !is_container_pattern("a___b")
+                && !is_container_pattern("a/")
+        );
         assert!(is_terraform_pattern("mod/*") && !is_terraform_pattern("Mod/x"));
     }
 }

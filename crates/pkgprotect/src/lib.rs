@@ -50,10 +50,10 @@ pub use model::{
     Summary, Target, TargetKind, UnknownAction, UnknownPackageType, UnknownRuleKind, Verdict,
 };
 pub use names::{NameList, OffsetUnit, Preview};
+pub use oneshot::{OneShotError, SCAN_THRESHOLD};
 pub use params::{ParamsMode, parse_rule_params, validate_params_json};
 pub use preview::{PreviewMatch, preview};
 pub use preview_pattern::PreviewPattern;
-pub use oneshot::{OneShotError, SCAN_THRESHOLD};
 pub use ruleset::{DecideError, Invariant, RuleSet, RuleSetError, allowed_decision};
 pub use validate::{Field, Rejection, RejectionStatus, ValidationContext, ValidationError, validate_rule};
 

@@ -119,7 +119,8 @@ fn to_u32(n: usize) -> u32 {
 impl NameList {
     /// Keep `names`; previews report spans in `unit`.
     pub fn new<S: AsRef<str>>(names: impl IntoIterator<Item = S>, unit: OffsetUnit) -> Self {
-        let mut list = NameList { names: Packed::default(), folded: Packed::default(), pypi_folded: OnceLock::new(), unit };
+        let mut list =
+            NameList { names: Packed::default(), folded: Packed::default(), pypi_folded: OnceLock::new(), unit };
         for name in names {
             let name = name.as_ref();
             list.names.push(name);
@@ -172,8 +173,11 @@ impl NameList {
     /// compare names as GitLab's user path does: `-`, `_`, `.` runs made equal).
     pub fn preview(&self, pattern: &str, kind: TargetKind) -> Preview {
         let pypi = kind.package_type() == Some(PackageType::Pypi);
-        let (glob, folded) =
-            if pypi { (Glob::new_pypi_normalized(pattern), self.pypi_folded()) } else { (Glob::new(pattern), &self.folded) };
+        let (glob, folded) = if pypi {
+            (Glob::new_pypi_normalized(pattern), self.pypi_folded())
+        } else {
+            (Glob::new(pattern), &self.folded)
+        };
         let mut preview = Preview { span_offsets: vec![0], ..Preview::default() };
         for (index, (name, folded)) in self.names.iter().zip(folded.iter()).enumerate() {
             if is_blank(name) {
@@ -219,7 +223,8 @@ mod tests {
     fn spans_in_every_unit_slice_the_matched_text() {
         // In each unit, the span must cover `-X` in the name as the host language slices it.
         let name = "😀é-X";
-        let cases = [(OffsetUnit::Utf8Bytes, [6, 8]), (OffsetUnit::Utf16CodeUnits, [3, 5]), (OffsetUnit::CodePoints, [2, 4])];
+        let cases =
+            [(OffsetUnit::Utf8Bytes, [6, 8]), (OffsetUnit::Utf16CodeUnits, [3, 5]), (OffsetUnit::CodePoints, [2, 4])];
         for (unit, expected) in cases {
             let preview = NameList::new([name], unit).preview("*-x", TargetKind::ContainerRepository);
             assert_eq!(preview.matched, [0]);
@@ -240,7 +245,8 @@ mod tests {
                 let got = list.preview(pattern, kind);
                 let want = preview(pattern, kind.package_type(), &names);
                 let matched: Vec<u32> = (0..).zip(&want).filter(|(_, m)| m.matched).map(|(i, _)| i).collect();
-                let undecidable: Vec<u32> = (0..).zip(&want).filter(|(_, m)| m.error.is_some()).map(|(i, _)| i).collect();
+                let undecidable: Vec<u32> =
+                    (0..).zip(&want).filter(|(_, m)| m.error.is_some()).map(|(i, _)| i).collect();
                 assert_eq!(got.matched, matched, "{pattern} {kind:?}");
                 assert_eq!(got.undecidable, undecidable, "{pattern} {kind:?}");
                 for (i, m) in want.iter().filter(|m| m.matched).enumerate() {

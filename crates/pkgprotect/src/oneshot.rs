@@ -41,7 +41,9 @@ impl RuleSet {
             return Ok(RuleSet::new(rules)?.decide(request)?);
         }
         let decision = match scan(&rules, request)? {
-            Scanned::Allowed(reason) => Decision { allowed: true, blocking_rule_ids: Vec::new(), reason: Arc::from(reason) },
+            Scanned::Allowed(reason) => {
+                Decision { allowed: true, blocking_rule_ids: Vec::new(), reason: Arc::from(reason) }
+            }
             Scanned::Blocked(positions) => {
                 let ids: Vec<i64> = positions.iter().filter_map(|&p| rules.get(p)?.id()).collect();
                 let first = positions.first().and_then(|&p| rules.get(p));
@@ -91,8 +93,8 @@ fn scan(rules: &[Rule], request: &DecisionRequest) -> Result<Scanned, OneShotErr
     if is_blank(raw_name) {
         return Ok(Scanned::Allowed(reasons::BLANK_NAME));
     }
-    let pypi_user_path =
-        matches!(request.target, Target::Package { package_type: PackageType::Pypi, .. }) && actor != Actor::DeployToken;
+    let pypi_user_path = matches!(request.target, Target::Package { package_type: PackageType::Pypi, .. })
+        && actor != Actor::DeployToken;
     let name: Cow<'_, str> =
         if pypi_user_path { Cow::Owned(fold(&normalize_pypi(raw_name)).into_owned()) } else { fold(raw_name) };
 

@@ -183,6 +183,29 @@ fn kind_mismatch(kind: RuleKind) -> Rejection {
     }])
 }
 
+/// GitLab's whole create/update path for REST parameters given as JSON text: the parameter
+/// layer ([`parse_rule_params`], updating `context.previous` when it is set) and then the
+/// model's validation ([`crate::validate_rule`]). Text that is not JSON is Grape's 400.
+pub fn validate_params_json(
+    kind: RuleKind,
+    params_json: &str,
+    context: &crate::ValidationContext<'_>,
+) -> Result<Rule, Rejection> {
+    let params: Value = serde_json::from_str(params_json).map_err(|error| {
+        Rejection::bad_request(vec![ValidationError {
+            field: Field::Base,
+            message: format!("the parameters are not valid JSON: {error}"),
+        }])
+    })?;
+    let mode = match context.previous {
+        Some(stored) => ParamsMode::Update(stored),
+        None => ParamsMode::Create,
+    };
+    let rule = parse_rule_params(kind, &params, mode)?;
+    crate::validate_rule(&rule, context)?;
+    Ok(rule)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,27 +266,4 @@ mod tests {
             "package_name_pattern is invalid, minimum_access_level_for_push does not have a valid value"
         );
     }
-}
-
-/// GitLab's whole create/update path for REST parameters given as JSON text: the parameter
-/// layer ([`parse_rule_params`], updating `context.previous` when it is set) and then the
-/// model's validation ([`crate::validate_rule`]). Text that is not JSON is Grape's 400.
-pub fn validate_params_json(
-    kind: RuleKind,
-    params_json: &str,
-    context: &crate::ValidationContext<'_>,
-) -> Result<Rule, Rejection> {
-    let params: Value = serde_json::from_str(params_json).map_err(|error| {
-        Rejection::bad_request(vec![ValidationError {
-            field: Field::Base,
-            message: format!("the parameters are not valid JSON: {error}"),
-        }])
-    })?;
-    let mode = match context.previous {
-        Some(stored) => ParamsMode::Update(stored),
-        None => ParamsMode::Create,
-    };
-    let rule = parse_rule_params(kind, &params, mode)?;
-    crate::validate_rule(&rule, context)?;
-    Ok(rule)
 }

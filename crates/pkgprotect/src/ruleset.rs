@@ -792,9 +792,11 @@ impl RuleSet {
             Invariant::BadTrieNode => {
                 for trie in self.tries_mut() {
                     let beyond = trie.frozen.nodes.len() as u32;
-                    trie.root.iter_mut().chain(trie.frozen.edges.iter_mut().map(|(_, child)| child)).for_each(|child| {
-                        *child = beyond;
-                    });
+                    trie.root.iter_mut().chain(trie.frozen.edges.iter_mut().map(|(_, child)| child)).for_each(
+                        |child| {
+                            *child = beyond;
+                        },
+                    );
                 }
             }
             Invariant::BadBigramFilter => self.tries_mut().for_each(|trie| trie.bigrams.clear()),
@@ -994,7 +996,8 @@ mod tests {
 
     /// Requests reaching every bucket, shape, actor and action, blocked and allowed.
     fn every_request() -> Vec<DecisionRequest> {
-        let names = ["exact", "EXACT", "exactly", "pre-mid-fix", "prefix", "midmid", "px", "py-thon", "x", "ab", "unrelated"];
+        let names =
+            ["exact", "EXACT", "exactly", "pre-mid-fix", "prefix", "midmid", "px", "py-thon", "x", "ab", "unrelated"];
         let actors = [AccessLevel::Developer, AccessLevel::Maintainer, AccessLevel::Owner, AccessLevel::Admin]
             .map(user)
             .into_iter()
@@ -1053,7 +1056,10 @@ mod tests {
             // Elsewhere the broken set answers as the intact one or refuses, never otherwise.
             for request in every_request() {
                 let answer = broken.decide(&request);
-                assert!(answer == intact.decide(&request) || answer == refused, "{invariant:?} {request:?}: {answer:?}");
+                assert!(
+                    answer == intact.decide(&request) || answer == refused,
+                    "{invariant:?} {request:?}: {answer:?}"
+                );
             }
             let batch = broken.decide_batch(&[request, npm("x", user(AccessLevel::Admin), Action::Push)]);
             assert_eq!(batch.first(), Some(&refused), "{invariant:?}: one refusal fails only its own request");
@@ -1104,7 +1110,10 @@ mod tests {
         assert!(!set.inject_fault(Invariant::NoBlockingRule));
         set.injected.push(Invariant::NoBlockingRule);
         let request = npm("exact", user(AccessLevel::Developer), Action::Push);
-        assert_eq!(set.blocked(request.action, request.actor, &[]), Err(DecideError::Internal { invariant: Invariant::NoBlockingRule }));
+        assert_eq!(
+            set.blocked(request.action, request.actor, &[]),
+            Err(DecideError::Internal { invariant: Invariant::NoBlockingRule })
+        );
         // A later position past the rules (injection empties them, so only the first is seen).
         set.injected.push(Invariant::UnknownRulePosition);
         assert_eq!(
@@ -1116,7 +1125,10 @@ mod tests {
     /// Outside fault injection a broken invariant is a bug: debug builds (these tests, the
     /// fuzz targets) stop at it; release builds refuse.
     #[test]
-    #[cfg_attr(debug_assertions, should_panic(expected = "pkgprotect invariant broken: a trie range lies outside its array"))]
+    #[cfg_attr(
+        debug_assertions,
+        should_panic(expected = "pkgprotect invariant broken: a trie range lies outside its array")
+    )]
     fn a_broken_invariant_nobody_injected_stops_debug_builds() {
         let mut set = every_shape();
         set.inject_fault(Invariant::BadSpan);

@@ -1,8 +1,8 @@
 //! GitLab's rule validation: the REST parameter layer (HTTP 400) and the model layer (HTTP 422).
 
 use crate::access::AccessLevel;
-use crate::model::{PackageType, Rule, RuleKind};
 use crate::formats::{is_container_pattern, is_npm_pattern, is_pypi_pattern, is_terraform_pattern};
+use crate::model::{PackageType, Rule, RuleKind};
 use crate::text::is_blank;
 use serde::{Deserialize, Serialize};
 use std::fmt;

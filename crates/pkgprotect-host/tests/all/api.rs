@@ -58,8 +58,7 @@ fn names_are_decided_in_one_call() {
     let names: Vec<String> = ["@demo/a", "@other/a", "", "@DEMO/core", "pkgx"].map(String::from).to_vec();
     let npm = set.decide_names(TargetKind::Package(PackageType::Npm), &names, Action::Push, DEVELOPER).unwrap();
     assert_eq!(npm, [Verdict::Blocked, Verdict::Allowed, Verdict::Allowed, Verdict::Blocked, Verdict::Allowed]);
-    let generic =
-        set.decide_names(TargetKind::Package(PackageType::Generic), &names, Action::Push, DEVELOPER).unwrap();
+    let generic = set.decide_names(TargetKind::Package(PackageType::Generic), &names, Action::Push, DEVELOPER).unwrap();
     assert_eq!(generic[4], Verdict::Undecidable);
 }
 
@@ -72,7 +71,8 @@ fn gitlab_json_rules_compile_like_typed_ones() {
     let probe = request("@demo/core", PackageType::Npm, DEVELOPER);
     assert_eq!(instance.explain(&typed, &probe).unwrap(), instance.explain(&from_json, &probe).unwrap());
     assert_eq!(instance.len(&from_json).unwrap(), 4);
-    let Err(HostError::RulesRefused(error)) = instance.compile(Rules::GitlabJson("[{\"id\": 1,\n \"bogus\": 2}]")) else {
+    let Err(HostError::RulesRefused(error)) = instance.compile(Rules::GitlabJson("[{\"id\": 1,\n \"bogus\": 2}]"))
+    else {
         panic!("accepted a rule of the wrong shape")
     };
     assert!(matches!(error.cause, CompileCause::InvalidJson { line: 2, .. }), "{error:?}");
@@ -100,7 +100,10 @@ fn many_rule_sets_live_in_one_instance() {
     // A handle from another instance is refused, not used.
     let mut other = super::policy().instance().unwrap();
     let foreign = other.compile(Rules::Typed(&rules())).unwrap();
-    assert!(matches!(instance.decide(&foreign, &request("x", PackageType::Npm, DEVELOPER)), Err(HostError::ForeignRuleSet)));
+    assert!(matches!(
+        instance.decide(&foreign, &request("x", PackageType::Npm, DEVELOPER)),
+        Err(HostError::ForeignRuleSet)
+    ));
 }
 
 #[test]
@@ -131,7 +134,8 @@ fn one_shot_decide_explain_validate_preview_and_versions() {
     assert_eq!(rule, parse_rule_params(RuleKind::Package, &valid, ParamsMode::Create).unwrap());
     assert!(policy.validate_rule(&rule, &ValidationContext::default()).unwrap().is_ok());
     let names = ["@Demo/ui".to_owned(), "x".to_owned()];
-    let preview = policy.preview("@demo/*", TargetKind::Package(PackageType::Npm), &names, OffsetUnit::Utf8Bytes).unwrap();
+    let preview =
+        policy.preview("@demo/*", TargetKind::Package(PackageType::Npm), &names, OffsetUnit::Utf8Bytes).unwrap();
     assert_eq!((preview.matched, preview.spans), (vec![0], vec![0, 6]));
 }
 
@@ -217,9 +221,11 @@ fn deeply_nested_params_are_refused_not_a_trap() {
     for _ in 0..300 {
         nested = serde_json::Value::Array(vec![nested]);
     }
-    let params = json!({"package_name_pattern": nested, "package_type": "npm", "minimum_access_level_for_push": "owner"});
+    let params =
+        json!({"package_name_pattern": nested, "package_type": "npm", "minimum_access_level_for_push": "owner"});
     let context = ValidationContext { project_path: None, existing_rules: &[], previous: None };
-    let refused = super::policy().validate_params(RuleKind::Package, &params.to_string(), &context).unwrap().unwrap_err();
+    let refused =
+        super::policy().validate_params(RuleKind::Package, &params.to_string(), &context).unwrap().unwrap_err();
     assert_eq!(refused.http_status(), 400, "{refused:?}");
 }
 

@@ -4,10 +4,10 @@ use pkgprotect::AccessLevel;
 use pkgprotect_server::admin;
 use pkgprotect_server::db::Store;
 use pkgprotect_server::engine::ComponentEngine;
-use std::sync::OnceLock;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::sync::Arc;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +55,7 @@ pub struct Server {
 }
 
 /// The component every test server decides with (built by scripts/build-component.sh).
-fn policy() -> &'static pkgprotect_host::Policy {
+pub fn policy() -> &'static pkgprotect_host::Policy {
     static POLICY: OnceLock<pkgprotect_host::Policy> = OnceLock::new();
     POLICY.get_or_init(|| {
         let path = std::env::var_os("PKGPROTECT_COMPONENT").map(std::path::PathBuf::from).unwrap_or_else(|| {
@@ -67,8 +67,13 @@ fn policy() -> &'static pkgprotect_host::Policy {
 
 /// Serve `url` on an ephemeral port, deciding through the component.
 pub async fn serve_on(url: &str) -> String {
+    serve_engine(url, Arc::new(ComponentEngine::new(policy().clone()))).await
+}
+
+/// Serve `url` on an ephemeral port, deciding with `engine`.
+pub async fn serve_engine(url: &str, engine: Arc<dyn pkgprotect_server::engine::Engine>) -> String {
     let store = Store::connect(url).await.unwrap();
-    let app = pkgprotect_server::app(store, Arc::new(ComponentEngine::new(policy().clone())), None);
+    let app = pkgprotect_server::app(store, engine, None);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

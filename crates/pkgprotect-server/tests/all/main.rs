@@ -6,6 +6,7 @@
 mod case_oracle;
 mod harness;
 mod oracle;
+mod scale;
 mod scenarios;
 
 use harness::Backend;
@@ -38,4 +39,5 @@ on_every_backend!(
     two_instances_share_one_database,
     hostile_requests_get_4xx,
     decisions_never_see_half_applied_changes,
+    many_projects_decide_through_a_small_pool,
 );

@@ -23,10 +23,13 @@ impl Lcg {
     }
 }
 
-const PATTERN_CHARS: &[char] =
-    &['a', 'b', 'A', '*', '*', '\\', '%', '_', '-', '.', '/', '@', 'é', 'É', 'ß', 'İ', 'ı', 'Σ', 'ς', 'K', '\u{212A}', '😀'];
+const PATTERN_CHARS: &[char] = &[
+    'a', 'b', 'A', '*', '*', '\\', '%', '_', '-', '.', '/', '@', 'é', 'É', 'ß', 'İ', 'ı', 'Σ', 'ς', 'K', '\u{212A}',
+    '😀',
+];
 const NAME_CHARS: &[char] = &[
-    'a', 'b', 'B', '%', '_', '*', '\\', '-', '.', '/', '@', ' ', 'é', 'É', 'ß', 'ẞ', 'i', 'I', 'σ', 'ς', 'k', 'Ǆ', 'ǆ', '😀',
+    'a', 'b', 'B', '%', '_', '*', '\\', '-', '.', '/', '@', ' ', 'é', 'É', 'ß', 'ẞ', 'i', 'I', 'σ', 'ς', 'k', 'Ǆ', 'ǆ',
+    '😀',
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -70,12 +73,18 @@ async fn matcher_agrees_with_postgres_ilike() {
             let expected = if name.chars().all(char::is_whitespace) { Some(false) } else { postgres };
             let ours = glob_matches(pattern, name).ok();
             if ours != expected {
-                mismatches.push(format!("pattern {pattern:?} name {name:?}: postgres {expected:?}, pkgprotect {ours:?}"));
+                mismatches
+                    .push(format!("pattern {pattern:?} name {name:?}: postgres {expected:?}, pkgprotect {ours:?}"));
             }
         }
         done += batch;
     }
     pool.close().await;
     eprintln!("postgres oracle: {cases} cases (seed {seed}), {} mismatches", mismatches.len());
-    assert!(mismatches.is_empty(), "{} mismatches, first: {:#?}", mismatches.len(), &mismatches[..mismatches.len().min(20)]);
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches, first: {:#?}",
+        mismatches.len(),
+        &mismatches[..mismatches.len().min(20)]
+    );
 }

@@ -3,6 +3,7 @@
 use crate::harness::{
     Backend, CONTAINER_RULES, PACKAGE_DECISIONS, PACKAGE_RULES, PROJECT, Server, fresh_database, serve_on,
 };
+pub use crate::scale::many_projects_decide_through_a_small_pool;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
