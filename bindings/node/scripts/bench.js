@@ -1,12 +1,15 @@
 // npm --prefix bindings/node run bench
-// Per-decision cost of a warm rule set through this SDK (decide, and decideBatch of 1,000),
-// against a naive JS loop over the same rules (each pattern an anchored case-insensitive
-// RegExp) in the same run, and against the JS bindings (bindings/js) when they are built.
+// Per-request cost of this SDK at 10, 50, 100 and 1,000 rules — warm `decide`, `decideBatch`
+// and `decideNames` of 1,000, one-shot `decide` — beside a naive JS loop over the same rules
+// (each pattern an anchored case-insensitive RegExp) in the same run; jco's own floor (the
+// cheapest component call, straight through jco's generated glue); and `RuleSet.compile` of
+// an array (typed rules) against the same rules as JSON text (parsed by the core).
 import { performance } from "node:perf_hooks";
-import { syntheticNames } from "../../js/lib/names.js";
-import { RuleSet, version } from "../index.js";
+import * as glue from "../generated/pkgprotect.js";
+import { decide, preview, RuleSet, version } from "../index.js";
 
 const LEVELS = ["no_access", "minimal_access", "guest", "planner", "reporter", "developer", "maintainer", "owner", "admin"];
+const DEVELOPER = { type: "user", access_level: "developer" };
 
 /** `count` npm rules: a fifth scope wildcards, a fifth prefix wildcards, the rest exact names. */
 function makeRules(count) {
@@ -15,18 +18,16 @@ function makeRules(count) {
     package_name_pattern: [`@team${i}/*`, `@team${i}/pkg-*`][i % 5] ?? `@team${i}/pkg-${i}`,
     package_type: "npm",
     minimum_access_level_for_push: i % 2 ? "maintainer" : "owner",
+    minimum_access_level_for_delete: null,
   }));
 }
 
-/** 1,000 developer pushes: every other one aims at a rule (a hit), the rest are ordinary names. */
-function makeRequests(ruleCount) {
-  const names = syntheticNames(500);
-  return Array.from({ length: 1000 }, (_, i) => ({
-    package_name: i % 2 ? names[i >> 1] : `@TEAM${(i * 7919) % ruleCount}/pkg-${(i * 7919) % ruleCount}`,
-    package_type: "npm",
-    action: "push",
-    actor: { type: "user", access_level: "developer" },
-  }));
+/** 1,000 names: every other one aims at a rule (a hit), the rest are ordinary names. */
+function makeNames(ruleCount) {
+  return Array.from({ length: 1000 }, (_, i) => {
+    const n = (i * 7919) % ruleCount;
+    return i % 2 ? `@scope${i % 8}/package-${i}` : `@TEAM${n}/pkg-${n}`;
+  });
 }
 
 /**
@@ -53,72 +54,166 @@ function naiveRuleSet(rules) {
   };
 }
 
-/** Nanoseconds per request: the median of 25 rounds of `round()`, each answering `perRound` requests. */
-function nsPerRequest(round, perRound) {
-  const warmUntil = performance.now() + 150;
-  while (performance.now() < warmUntil) round();
-  const rounds = [];
-  for (let r = 0; r < 25; r++) {
-    const start = performance.now();
-    round();
-    rounds.push(((performance.now() - start) * 1e6) / perRound);
-  }
-  return rounds.sort((a, b) => a - b)[12];
-}
-
-/** Every request answered the same way by `a` and `b`, or the timings compare nothing. */
-function assertAgree(requests, a, b, what) {
-  for (const request of requests) {
-    const [x, y] = [a(request), b(request)];
-    if (x.allowed !== y.allowed || x.blocking_rule_ids.join() !== y.blocking_rule_ids.join()) {
-      throw new Error(`${what} disagree on \`${request.package_name}\`: ${JSON.stringify(x)} vs ${JSON.stringify(y)}`);
+/**
+ * Nanoseconds per item for several ways of doing the same work, `[round, perRound]` each
+ * (`round(r)` does `perRound` items in round `r`): their rounds interleaved in a rotating
+ * order, so that a busy machine slows them alike, and short (a few hundred µs), so that few
+ * are cut by the scheduler (2 shared cores here); the median of `rounds` per way.
+ */
+function nsPerEach(ways, rounds = 201) {
+  const warmUntil = performance.now() + 100 * ways.length;
+  for (let r = 0; performance.now() < warmUntil; r++) for (const [round] of ways) round(r);
+  const times = ways.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < ways.length; k++) {
+      const i = (k + r) % ways.length;
+      const [round, perRound] = ways[i];
+      const start = performance.now();
+      round(r);
+      times[i].push(((performance.now() - start) * 1e6) / perRound);
     }
   }
+  return times.map((list) => list.sort((x, y) => x - y)[rounds >> 1]);
 }
 
-async function jsBindings() {
+/** Every answer of the SDK equals the naive loop's, or the timings compare nothing. */
+function assertAgree(set, requests, naive) {
+  const verdicts = set.decideBatch(requests);
+  const names = set.decideNames(requests.map((r) => r.package_name), { kind: "npm", action: "push", actor: DEVELOPER });
+  requests.forEach((request, i) => {
+    const want = naive(request);
+    const got = set.explain(request);
+    const summary = set.decide(request);
+    const verdict = want.allowed ? "allowed" : "blocked";
+    const same =
+      got.allowed === want.allowed &&
+      got.blocking_rule_ids.join() === want.blocking_rule_ids.join() &&
+      summary.allowed === want.allowed &&
+      summary.blocking_rules === want.blocking_rule_ids.length &&
+      summary.first_blocking_rule === (want.blocking_rule_ids[0] ?? null) &&
+      verdicts[i] === verdict &&
+      names[i] === verdict;
+    if (!same) {
+      throw new Error(`the SDK and the naive loop disagree on \`${request.package_name}\`: ${JSON.stringify({ got, summary, verdict: verdicts[i], name: names[i] })} vs ${JSON.stringify(want)}`);
+    }
+  });
+}
+
+// jco's floor: the cheapest calls, straight into jco's glue (no SDK code): `version()` takes
+// nothing and returns a 5-byte string; a one-name preview takes two strings, returns 4 lists.
+const [floorVersion, floorSdkVersion, floorPreview, floorSdkPreview] = nsPerEach([
+  [() => {
+    for (let i = 0; i < 100; i++) glue.api.version();
+  }, 100],
+  [() => {
+    for (let i = 0; i < 100; i++) version();
+  }, 100],
+  [() => {
+    for (let i = 0; i < 20; i++) glue.api.preview("a*", "npm", ["ab"], "utf16-code-units");
+  }, 20],
+  [() => {
+    for (let i = 0; i < 20; i++) preview("a*", ["ab"], { kind: "npm" });
+  }, 20],
+]);
+const floor = { version: floorVersion, sdkVersion: floorSdkVersion, preview: floorPreview, sdkPreview: floorSdkPreview };
+
+// What jco's debug log costs each call: its glue reads `process.env.JCO_DEBUG` (a lookup in
+// C++) on every `_debugLog` call. Count the calls of one warm `decide` by turning the log on
+// (it is read each time) and counting `console.debug`, then time the lookup alone.
+function debugLogCalls(call) {
+  const saved = [process.env.JCO_DEBUG, console.debug];
+  let calls = 0;
+  console.debug = () => calls++;
+  process.env.JCO_DEBUG = "1";
   try {
-    return await import("../../js/node.js");
-  } catch {
-    return null; // bindings/js/pkg not built (scripts/build-preview.sh): that column stays empty
+    call();
+  } finally {
+    if (saved[0] === undefined) delete process.env.JCO_DEBUG;
+    else process.env.JCO_DEBUG = saved[0];
+    console.debug = saved[1];
   }
+  return calls;
 }
+let sink = 0;
+const [lookup] = nsPerEach([
+  [() => {
+    for (let i = 0; i < 1000; i++) if (globalThis?.process?.env?.JCO_DEBUG) sink++;
+  }, 1000],
+]);
 
-const js = await jsBindings();
 const rows = [];
-for (const count of [10, 100, 1000]) {
+let debugCalls;
+for (const count of [10, 50, 100, 1000]) {
   const rules = makeRules(count);
-  const requests = makeRequests(count);
+  const names = makeNames(count);
+  const requests = names.map((package_name) => ({ package_name, package_type: "npm", action: "push", actor: DEVELOPER }));
   const naive = naiveRuleSet(rules);
   const set = RuleSet.compile(rules);
-  assertAgree(requests, (r) => set.decide(r), naive, "the SDK and the naive loop");
-  const row = {
+  assertAgree(set, requests, naive);
+  debugCalls ??= { decide: debugLogCalls(() => set.decide(requests[0])), version: debugLogCalls(() => glue.api.version()) };
+  const options = { kind: "npm", action: "push", actor: DEVELOPER };
+  const json = JSON.stringify(rules);
+  // Single requests in rounds of 100 (a tenth of the requests each), batches of all 1,000.
+  const chunks = Array.from({ length: 10 }, (_, i) => requests.slice(i * 100, i * 100 + 100));
+  const [naiveNs, decideNs, batchNs, namesNs] = nsPerEach([
+    [(r) => chunks[r % 10].forEach(naive), 100],
+    [(r) => chunks[r % 10].forEach((q) => set.decide(q)), 100],
+    [() => set.decideBatch(requests), requests.length],
+    [() => set.decideNames(names, options), names.length],
+  ]);
+  // One-shot calls read all the rules each time: fewer requests per round as rules grow, to
+  // keep rounds short (the core scans up to 64 rules and compiles more).
+  const perOneShot = count <= 10 ? 20 : count <= 64 ? 5 : 1;
+  const [oneShot] = nsPerEach([[(r) => chunks[r % 10].slice(0, perOneShot).forEach((q) => decide(rules, q)), perOneShot]], 51);
+  const compileRounds = Math.max(1, Math.round(200 / count));
+  const compile = nsPerEach(
+    [
+      [() => {
+        for (let i = 0; i < compileRounds; i++) RuleSet.compile(rules).free();
+      }, compileRounds],
+      [() => {
+        for (let i = 0; i < compileRounds; i++) RuleSet.compile(json).free();
+      }, compileRounds],
+    ],
+    51,
+  );
+  rows.push({
     count,
     blocked: requests.filter((r) => !naive(r).allowed).length,
-    single: nsPerRequest(() => requests.forEach((r) => set.decide(r)), requests.length),
-    batch: nsPerRequest(() => set.decideBatch(requests), requests.length),
-    naive: nsPerRequest(() => requests.forEach(naive), requests.length),
-  };
+    naive: naiveNs,
+    decide: decideNs,
+    batch: batchNs,
+    names: namesNs,
+    oneShot,
+    compile,
+  });
   set.free();
-  if (js) {
-    const jsSet = js.compileRules(rules);
-    assertAgree(requests, (r) => jsSet.decide(r), naive, "the JS bindings and the naive loop");
-    row.jsSingle = nsPerRequest(() => requests.forEach((r) => jsSet.decide(r)), requests.length);
-    row.jsBatch = nsPerRequest(() => jsSet.decideBatch(requests), requests.length);
-    jsSet.free();
-  }
-  rows.push(row);
 }
 
-const ns = (value) => (value === undefined ? "–" : value < 10_000 ? `${value.toFixed(0)} ns` : `${(value / 1000).toFixed(1)} µs`);
-const ratio = (value, base) => `${(value / base).toFixed(value < base ? 2 : 1)}×`;
-console.log(`@pkgprotect/node ${version()} on Node ${process.versions.node}: per request, median of 25 rounds of 1,000 requests`);
+const ns = (value) => (value < 10_000 ? `${value.toFixed(0)} ns` : value < 10_000_000 ? `${(value / 1000).toFixed(1)} µs` : `${(value / 1e6).toFixed(1)} ms`);
+const ratio = (value, base) => `${(value / base).toPrecision(2)}×`;
+console.log(`@pkgprotect/node, contract ${version()}, on Node ${process.versions.node}: per request, median of 201 interleaved rounds (one-shot and compile: 51)`);
 console.log("");
-console.log("| rules | blocked | decide | decideBatch | naive RegExp loop | decide / naive | batch / naive | bindings/js decide | bindings/js batch |");
-console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+console.log("| rules | blocked | naive RegExp loop | decide | decideBatch | decideNames | one-shot decide | decide / naive | batch / naive | names / naive |");
+console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const r of rows) {
   console.log(
-    `| ${r.count} | ${r.blocked}/1000 | ${ns(r.single)} | ${ns(r.batch)} | ${ns(r.naive)} | ` +
-      `${ratio(r.single, r.naive)} | ${ratio(r.batch, r.naive)} | ${ns(r.jsSingle)} | ${ns(r.jsBatch)} |`,
+    `| ${r.count} | ${r.blocked}/1000 | ${ns(r.naive)} | ${ns(r.decide)} | ${ns(r.batch)} | ${ns(r.names)} | ${ns(r.oneShot)} | ` +
+      `${ratio(r.decide, r.naive)} | ${ratio(r.batch, r.naive)} | ${ratio(r.names, r.naive)} |`,
   );
 }
+console.log("");
+console.log("jco's floor, straight through its generated glue, per call:");
+console.log(`- \`api.version()\` (no argument, a 5-byte string back): ${ns(floor.version)}; through the SDK's \`version()\`: ${ns(floor.sdkVersion)}`);
+console.log(`- one-name \`api.preview("a*", "npm", ["ab"], …)\`: ${ns(floor.preview)}; through the SDK's \`preview\`: ${ns(floor.sdkPreview)}`);
+console.log(
+  `- jco's debug log: ${debugCalls.decide} \`_debugLog\` calls per \`decide\` (${debugCalls.version} per \`version()\`), each reading ` +
+    `\`process.env.JCO_DEBUG\` (${ns(lookup)} a lookup): ~${ns(debugCalls.decide * lookup)} of every \`decide\``,
+);
+console.log("");
+console.log("`RuleSet.compile`, per rule set: an array (typed rules, the SDK's choice) against the same rules as JSON text (parsed by the core):");
+console.log("");
+console.log("| rules | array (typed) | JSON text (gitlab-json) | typed / JSON |");
+console.log("|---:|---:|---:|---:|");
+for (const r of rows) console.log(`| ${r.count} | ${ns(r.compile[0])} | ${ns(r.compile[1])} | ${ratio(r.compile[0], r.compile[1])} |`);
+if (sink < 0) console.log(sink);
