@@ -162,7 +162,7 @@ export class RuleSet {
   #length;
 
   static {
-    liveRuleSet = (set) => set.#live();
+    liveRuleSet = (set, field) => set.#live(field);
   }
 
   constructor(secret, inner, wit) {
@@ -189,8 +189,10 @@ export class RuleSet {
     return new RuleSet(token, inner, wit);
   }
 
-  #live() {
-    if (this.#inner === FREED) throw new PkgprotectError("this rule set was freed", { field: "this" });
+  #live(field = "this") {
+    if (this.#inner === FREED) {
+      throw new PkgprotectError(field === "this" ? "this rule set was freed" : `${field} is a rule set that was freed`, { field });
+    }
     return this.#inner;
   }
 
@@ -307,7 +309,7 @@ export class NameList {
   decide(rules, options) {
     if (!(rules instanceof RuleSet)) fail("rules", `rules must be a RuleSet, got ${show(rules)}`);
     const { kind, action, actor } = witTargets(options, "options");
-    return this.#live().decide(liveRuleSet(rules), kind, action, actor);
+    return this.#live().decide(liveRuleSet(rules, "rules"), kind, action, actor);
   }
 
   /** Release the component memory now; further calls throw. Calling it twice is harmless. */

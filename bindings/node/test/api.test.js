@@ -505,7 +505,8 @@ test("free() and Symbol.dispose release rule sets and name lists; later calls th
   ];
   for (const call of calls) refuses(call, PkgprotectError, "this");
   const names = new NameList(["a"]);
-  refuses(() => names.decide(set, options), PkgprotectError, "this");
+  const freed = refuses(() => names.decide(set, options), PkgprotectError, "rules");
+  assert.equal(freed.message, "rules is a rule set that was freed");
   names.free();
   names[Symbol.dispose]();
   const live = RuleSet.compile(project);
