@@ -169,7 +169,8 @@ export class RuleSet {
     if (secret !== token) throw new TypeError("use RuleSet.compile(rules) or compileRules(rules)");
     this.#inner = inner;
     this.#wit = wit;
-    this.#length = inner.len();
+    // An array's length is known; JSON text's is asked of the component when first needed.
+    this.#length = wit === null ? undefined : wit.length;
   }
 
   /**
@@ -198,7 +199,8 @@ export class RuleSet {
 
   /** The number of rules. */
   get length() {
-    this.#live();
+    const inner = this.#live();
+    this.#length ??= inner.len();
     return this.#length;
   }
 
