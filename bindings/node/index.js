@@ -248,7 +248,7 @@ export class RuleSet {
   decideBatch(requests) {
     if (!Array.isArray(requests)) fail("requests", `requests must be an array, got ${show(requests)}`);
     const wit = new Array(requests.length);
-    for (let i = 0; i < requests.length; i++) wit[i] = witRequest(requests[i], `requests[${i}]`);
+    for (let i = 0; i < requests.length; i++) wit[i] = witRequest(requests[i], "requests", i);
     return this.#live().decideBatch(wit);
   }
 

@@ -89,6 +89,33 @@ export function onlyKnown(value, field, known, what = "field") {
   }
 }
 
+/**
+ * `onlyKnown` for the objects of the hot path (a request and its actor), whose keys a `switch`
+ * tells apart twice as fast as a `Set`; `true` when every own key is known.
+ */
+function requestKeysKnown(request) {
+  for (const key in request) {
+    switch (key) {
+      case "package_name":
+      case "package_type":
+      case "repository_path":
+      case "action":
+      case "actor":
+        continue;
+      default:
+        if (request[key] !== undefined && Object.hasOwn(request, key)) return false;
+    }
+  }
+  return true;
+}
+
+function userKeysKnown(actor) {
+  for (const key in actor) {
+    if (key !== "type" && key !== "access_level" && actor[key] !== undefined && Object.hasOwn(actor, key)) return false;
+  }
+  return true;
+}
+
 /** One of GitLab's snake_case names, as its kebab-case WIT case. */
 export function enumCase(value, field, cases, what) {
   const witCase = cases.get(value);
@@ -176,7 +203,7 @@ export function witActor(actor, field) {
     requireObject(actor, field, '{ type: "user", access_level: "developer" } or { type: "deploy_token" }');
   }
   if (actor.type === "user") {
-    onlyKnown(actor, field, USER_FIELDS);
+    if (!userKeysKnown(actor)) onlyKnown(actor, field, USER_FIELDS);
     const wit = USER_ACTORS.get(actor.access_level);
     if (wit === undefined) enumCase(actor.access_level, `${field}.access_level`, LEVEL, "access level");
     return wit;
@@ -190,13 +217,54 @@ export function witActor(actor, field) {
 
 /**
  * `{ package_name, package_type, action, actor }` or `{ repository_path, action, actor }`
- * as a flat WIT `decision-request` (`{ kind, name, action, actor }`).
+ * as a flat WIT `decision-request` (`{ kind, name, action, actor }`). `field` names the
+ * request in errors (`request`, or `requests[index]`); it is only spelt out for an error.
  */
-export function witRequest(request, field) {
+export function witRequest(request, field, index) {
+  return fastRequest(request) ?? checkedRequest(request, index === undefined ? field : `${field}[${index}]`);
+}
+
+function deployTokenKeysKnown(actor) {
+  for (const key in actor) {
+    if (key !== "type" && actor[key] !== undefined && Object.hasOwn(actor, key)) return false;
+  }
+  return true;
+}
+
+/**
+ * The hot path: a well-formed request converted with table lookups only, or `undefined` for
+ * anything else, which `checkedRequest` then converts or refuses naming the field at fault.
+ * It accepts nothing that `checkedRequest` would refuse.
+ */
+function fastRequest(request) {
+  if (request === null || typeof request !== "object" || !requestKeysKnown(request)) return undefined;
+  const { package_name: name, repository_path: path, package_type: type, actor } = request;
+  let kind;
+  let target;
+  if (typeof name === "string" && path == null) {
+    kind = PACKAGE_TYPE.get(type);
+    target = name;
+  } else if (typeof path === "string" && name == null && type == null) {
+    kind = "container-repository";
+    target = path;
+  }
+  const action = ACTION.get(request.action);
+  if (kind === undefined || action === undefined || actor === null || typeof actor !== "object") return undefined;
+  let wit;
+  if (actor.type === "user") {
+    wit = userKeysKnown(actor) ? USER_ACTORS.get(actor.access_level) : undefined;
+  } else if (actor.type === "deploy_token") {
+    wit = deployTokenKeysKnown(actor) ? DEPLOY_TOKEN : undefined;
+  }
+  return wit === undefined ? undefined : { kind, name: target, action, actor: wit };
+}
+
+/** `witRequest` checking every part, for a request the hot path did not take. */
+function checkedRequest(request, field) {
   if (request === null || typeof request !== "object" || Array.isArray(request)) {
     requireObject(request, field, '{ package_name, package_type, action: "push", actor }');
   }
-  onlyKnown(request, field, REQUEST_FIELDS);
+  if (!requestKeysKnown(request)) onlyKnown(request, field, REQUEST_FIELDS);
   const { package_name: name, repository_path: path, package_type: type } = request;
   let kind;
   let target;
