@@ -124,3 +124,10 @@ def test_arguments_that_cannot_be_sent_are_refused(params, context, field, messa
         pkgprotect.validate_rule(params, context)
     assert caught.value.field == field and message in caught.value.message
     assert not hasattr(caught.value, "http_status")  # GitLab never saw it: no status invented
+
+
+def test_the_package_docstring_example_runs_as_shown():
+    import doctest
+
+    result = doctest.testmod(pkgprotect)
+    assert (result.failed, result.attempted) == (0, 3)
