@@ -1,7 +1,7 @@
 // node bindings/js/scripts/bench-workloads.js WORKLOADS.json > RESULTS.json
 // Times the bindings in Node on the workloads benches/run.sh generates (the same rules and
 // names every other engine in BENCHMARKS.md answers), for the report's JS rows: a warm rule
-// set's decide per request, and decideBatch of 1,000 requests per request.
+// set's decide (a Summary) per request, and decideBatch of 1,000 requests (verdicts) per request.
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { compileRules } from "pkgprotect";

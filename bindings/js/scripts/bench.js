@@ -1,8 +1,8 @@
 // npm --prefix bindings/js run bench
 // Times the bindings in Node: a preview of 10,000 names through NameList against an
-// equivalent JS RegExp loop, and the other calls a page or a Node service makes.
+// equivalent JS RegExp loop, and the other calls a page or a Node service makes (contract 0.2).
 import { performance } from "node:perf_hooks";
-import { compileRules, NameList, preview, validateRule } from "pkgprotect";
+import { compileRules, decide, NameList, preview, validateRule } from "pkgprotect";
 import { syntheticNames } from "../lib/names.js";
 
 /** Median wall time of `run` in ms, after warm-up, with the total spread over `rounds`. */
@@ -46,17 +46,16 @@ function regexpPreview(pattern, names) {
 }
 
 const names = syntheticNames(10_000);
-const lines = names.join("\n");
-const list = NameList.fromLines(lines);
+const list = new NameList(names);
 console.log(`pkgprotect bindings benchmark (Node ${process.versions.node}), medians`);
 
 for (const pattern of ["@acme/*", "*-plugin-*"]) {
-  const wasm = list.preview(pattern, { packageType: "npm" });
+  const wasm = list.preview(pattern, { kind: "npm" });
   const js = regexpPreview(pattern, names);
   if (wasm.matched.length !== js.matched.length) {
     throw new Error(`${pattern}: NameList matched ${wasm.matched.length}, RegExp ${js.matched.length}`);
   }
-  const wasmMs = time(() => list.preview(pattern, { packageType: "npm" }));
+  const wasmMs = time(() => list.preview(pattern, { kind: "npm" }));
   const jsMs = time(() => regexpPreview(pattern, names));
   console.log(
     `preview \`${pattern}\` over ${names.length.toLocaleString("en")} names (${wasm.matched.length} match): ` +
@@ -65,15 +64,12 @@ for (const pattern of ["@acme/*", "*-plugin-*"]) {
   );
 }
 
-const fromLinesMs = time(() => NameList.fromLines(lines).free(), 50);
 const fromArrayMs = time(() => new NameList(names).free(), 50);
-console.log(
-  `NameList of 10,000 names: fromLines ${fmtMs(fromLinesMs)}, new NameList(array) ${fmtMs(fromArrayMs)} (once per list)`,
-);
+console.log(`new NameList(10,000 names): ${fmtMs(fromArrayMs)} (once per list)`);
 
 const few = names.slice(0, 500);
-const arrayMs = time(() => preview("@acme/*", few, { packageType: "npm" }));
-console.log(`preview() array API, 500 names: ${fmtMs(arrayMs)} (${fmtNs(arrayMs, few.length)}/name)`);
+const arrayMs = time(() => preview("@acme/*", few, { kind: "npm" }));
+console.log(`preview() one-shot, 500 names: ${fmtMs(arrayMs)} (${fmtNs(arrayMs, few.length)}/name)`);
 
 const rules = [];
 for (let i = 0; i < 50; i++) {
@@ -85,31 +81,50 @@ for (let i = 0; i < 50; i++) {
   });
 }
 const set = compileRules(rules);
-const requests = names.map((name) => ({
-  package_name: name.replace("@acme/", "@team10/"),
-  package_type: "npm",
-  action: "push",
-  actor: { type: "user", access_level: "developer" },
-}));
+const developer = { type: "user", access_level: "developer" };
+const targetNames = names.map((name) => name.replace("@acme/", "@team10/"));
+const requests = targetNames.map((name) => ({ package_name: name, package_type: "npm", action: "push", actor: developer }));
+const blocked = set.decideBatch(requests).filter((verdict) => verdict === "blocked").length;
 let next = 0;
-const singleMs = time(() => {
+const decideMs = time(() => {
   for (let i = 0; i < 1000; i++) set.decide(requests[(next++ * 7919) % requests.length]);
 }, 100);
-console.log(`decide, 50 rules: ${fmtNs(singleMs, 1000)} per call (JS object in, Decision out)`);
+console.log(`RuleSet#decide, 50 rules: ${fmtNs(decideMs, 1000)} per call (JS object in, Summary out)`);
+const explainMs = time(() => {
+  for (let i = 0; i < 1000; i++) set.explain(requests[(next++ * 7919) % requests.length]);
+}, 100);
+console.log(`RuleSet#explain, 50 rules: ${fmtNs(explainMs, 1000)} per call (JS object in, Decision out)`);
 const batchMs = time(() => set.decideBatch(requests), 30);
 console.log(
-  `decideBatch of ${requests.length.toLocaleString("en")} requests: ${fmtMs(batchMs)} (${fmtNs(batchMs, requests.length)}/request)`,
+  `decideBatch of ${requests.length.toLocaleString("en")} requests (${blocked} blocked): ${fmtMs(batchMs)} ` +
+    `(${fmtNs(batchMs, requests.length)}/request)`,
 );
+const options = { kind: "npm", action: "push", actor: developer };
+const namesMs = time(() => set.decideNames(targetNames, options), 30);
+console.log(`decideNames of ${targetNames.length.toLocaleString("en")} names: ${fmtMs(namesMs)} (${fmtNs(namesMs, targetNames.length)}/name)`);
+const targets = new NameList(targetNames);
+const listMs = time(() => targets.decide(set, options), 30);
+console.log(`NameList#decide of ${targetNames.length.toLocaleString("en")} names: ${fmtMs(listMs)} (${fmtNs(listMs, targetNames.length)}/name)`);
+targets.free();
+
 const compileMs = time(() => compileRules(rules).free(), 100);
-console.log(`compileRules, 50 rules: ${fmtMs(compileMs)}`);
-const validateMs = time(() => {
-  for (let i = 0; i < 100; i++) {
-    validateRule(
-      { package_name_pattern: `@acme/pkg-${i}*`, package_type: "npm", minimum_access_level_for_push: "maintainer" },
-      { kind: "package", existingRules: rules },
-    );
-  }
+const rulesJson = JSON.stringify(rules);
+const compileJsonMs = time(() => compileRules(rulesJson).free(), 100);
+console.log(`compileRules, 50 rules: ${fmtMs(compileMs)} (array), ${fmtMs(compileJsonMs)} (GitLab JSON text)`);
+const tenRules = rules.slice(0, 10);
+const oneShotMs = time(() => {
+  for (let i = 0; i < 100; i++) decide(tenRules, requests[(next++ * 7919) % requests.length]);
 }, 50);
-console.log(`validateRule against 50 existing rules: ${fmtNs(validateMs, 100)} per call`);
+console.log(`one-shot decide, 10 rules: ${fmtNs(oneShotMs, 100)} per call`);
+const validate = (existingRules) =>
+  time(() => {
+    for (let i = 0; i < 100; i++) {
+      validateRule(
+        { package_name_pattern: `@acme/pkg-${i}*`, package_type: "npm", minimum_access_level_for_push: "maintainer" },
+        { kind: "package", existingRules },
+      );
+    }
+  }, 50);
+console.log(`validateRule (no / 50 existing rules): ${fmtNs(validate([]), 100)} / ${fmtNs(validate(rules), 100)} per call`);
 set.free();
 list.free();

@@ -10,7 +10,7 @@
 //! instead of many.
 
 use crate::errors::FieldError;
-use pkgprotect::{AccessLevel, Action, Actor, PackageType, TargetKind, Verdict};
+use pkgprotect::{AccessLevel, Action, Actor, PackageType, Rule, RuleSet, TargetKind, Verdict};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -103,15 +103,38 @@ pub fn parse<T: DeserializeOwned>(json: &str, shape: Shape, field: &str) -> Resu
 pub fn parse_list<T: DeserializeOwned>(json: &str, shape: Shape, field: &str) -> Result<Vec<T>, FieldError> {
     // The common case (every element is fine) parses straight into `T`s; only a failure pays
     // for the element-by-element pass that finds which one is wrong.
-    if let Ok(list) = serde_json::from_str::<Vec<T>>(json) {
-        return Ok(list);
+    match serde_json::from_str::<Vec<T>>(json) {
+        Ok(list) => Ok(list),
+        Err(_) => Err(list_error::<T>(json, shape, field)),
     }
-    let Value::Array(items) =
-        serde_json::from_str(json).map_err(|e| FieldError::new(field, format!("{field}: {e}")))?
-    else {
-        return Err(FieldError::new(field, format!("{field} must be an array")));
+}
+
+/// Why the JSON array `json` is not a list of `T`: the argument, or its first bad element.
+pub fn list_error<T: DeserializeOwned>(json: &str, shape: Shape, field: &str) -> FieldError {
+    let items = match serde_json::from_str(json) {
+        Ok(Value::Array(items)) => items,
+        Ok(_) => return FieldError::new(field, format!("{field} must be an array")),
+        Err(e) => return FieldError::new(field, format!("{field}: {e}")),
     };
-    items.into_iter().enumerate().map(|(index, item)| from_value(item, shape, &format!("{field}[{index}]"))).collect()
+    for (index, item) in items.into_iter().enumerate() {
+        if let Err(error) = from_value::<T>(item, shape, &format!("{field}[{index}]")) {
+            return error;
+        }
+    }
+    FieldError::new(field, format!("{field} is not a list of the expected values"))
+}
+
+/// The JS argument `rules`, an array of GitLab REST rules. The core parses them (one parser
+/// for arrays and GitLab's JSON text, compiled once into the Wasm); only a refusal pays for
+/// the pass that names the element at fault.
+pub fn rules_arg(rules: &JsValue) -> Result<Vec<Rule>, FieldError> {
+    let Some(json) = stringify(rules, "rules")? else {
+        return Err(FieldError::new("rules", "rules is required (an array)"));
+    };
+    match RuleSet::parse_gitlab_json(&json) {
+        Ok(list) => Ok(list),
+        Err(_) => Err(list_error::<Rule>(&json, Shape::Rule, "rules")),
+    }
 }
 
 /// The JS argument `value` as a list of `T`.
@@ -238,7 +261,7 @@ pub fn to_u32(n: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pkgprotect::{DecisionRequest, Rule};
+    use pkgprotect::DecisionRequest;
     use serde_json::json;
 
     #[test]

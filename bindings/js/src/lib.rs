@@ -350,7 +350,7 @@ impl RulesArg {
     fn read(rules: &JsValue) -> Result<Self, FieldError> {
         match rules.as_string() {
             Some(json) => Ok(RulesArg::Json(json)),
-            None => Ok(RulesArg::Array(list_arg(rules, Shape::Rule, "rules")?)),
+            None => Ok(RulesArg::Array(convert::rules_arg(rules)?)),
         }
     }
 
@@ -457,7 +457,7 @@ impl JsRuleSet {
                 Ok(inner) => Ok(JsRuleSet { inner, indexable: true }),
                 // The core took the rules; the cold path reads the caller's array again.
                 Err(error) => {
-                    let list: Vec<Rule> = list_arg(&rules, Shape::Rule, "rules")?;
+                    let list = convert::rules_arg(&rules)?;
                     Err(rule_set_failure(&error, Given::Array(&list)).into())
                 }
             },
