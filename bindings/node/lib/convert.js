@@ -237,7 +237,9 @@ function deployTokenKeysKnown(actor) {
  * It accepts nothing that `checkedRequest` would refuse.
  */
 function fastRequest(request) {
-  if (request === null || typeof request !== "object" || !requestKeysKnown(request)) return undefined;
+  if (request === null || typeof request !== "object" || Array.isArray(request) || !requestKeysKnown(request)) {
+    return undefined;
+  }
   const { package_name: name, repository_path: path, package_type: type, actor } = request;
   let kind;
   let target;
