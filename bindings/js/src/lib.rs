@@ -91,14 +91,13 @@ export interface ValidateOptions {
   previous?: Rule | null;
 }
 
-export type ValidationField =
-  | "package_name_pattern" | "package_type" | "repository_path_pattern"
-  | "minimum_access_level_for_push" | "minimum_access_level_for_delete"
-  | "minimum_access_level_for_push,minimum_access_level_for_delete" | "base";
-
 export interface ValidationError {
-  /** The REST parameter at fault (`base`: the whole rule). */
-  field: ValidationField;
+  /**
+   * The REST parameter at fault: `package_name_pattern`, `package_type`, `repository_path_pattern`,
+   * `minimum_access_level_for_push`, `minimum_access_level_for_delete`, both minimums at once
+   * (`minimum_access_level_for_push,minimum_access_level_for_delete`), or `base` (the whole rule).
+   */
+  field: string;
   /** GitLab's own message text. */
   message: string;
 }
@@ -173,43 +172,47 @@ export interface Finding {
   message: string;
 }
 
-/** Why a rule list cannot be compiled (`RuleSetError.cause`). */
-export type RuleSetCause =
+/** A REST field a `RuleSetError` cause names. */
+export type RuleField = "package_name_pattern" | "repository_path_pattern" | "minimum_access_level_for_push" | "minimum_access_level_for_delete";
+
+/** Why a rule list cannot be compiled (`RuleSetError#cause`). */
+export type RuleSetErrorCause =
   | { kind: "missing_id"; position: number }
   | { kind: "duplicate_id"; id: number }
   | { kind: "too_many_rules" }
-  | { kind: "level_not_allowed"; rule_id: number; field: "minimum_access_level_for_push" | "minimum_access_level_for_delete"; level: AccessLevel }
-  | { kind: "blank_pattern"; rule_id: number; field: "package_name_pattern" | "repository_path_pattern" }
-  | { kind: "pattern_too_long"; rule_id: number; field: "package_name_pattern" | "repository_path_pattern"; chars: number }
+  | { kind: "level_not_allowed"; rule_id: number; field: RuleField; level: AccessLevel }
+  | { kind: "blank_pattern"; rule_id: number; field: RuleField }
+  | { kind: "pattern_too_long"; rule_id: number; field: RuleField; chars: number }
   | { kind: "invalid_json"; line: number; column: number };
 
-/** Why a decision cannot be made (`DecisionError.cause`): refuse the request either way. */
-export type DecisionCause =
+/** Why a decision cannot be made (`DecisionError#cause`): refuse the request either way. */
+export type DecisionErrorCause =
   | { kind: "unevaluable"; rule_id: number; pattern: string }
   | { kind: "internal" };
 
 /**
  * Every error pkgprotect throws is a `PkgprotectError`, thrown as is for a malformed
- * argument: `field` names the input at fault (`rules[2].id`, `options.kind`, `requests[5].actor`).
+ * argument: `field` names the input at fault (`rules[2].id`, `options.kind`, `requests[5].actor`, `rule`).
  */
 export class PkgprotectError extends Error {
-  readonly field: string;
+  field: string;
 }
 
 /** GitLab refuses the rule (`parseRule`); `field` and `message` are those of the first error. */
 export class RuleValidationError extends PkgprotectError {
-  readonly httpStatus: 400 | 422;
-  readonly errors: ValidationError[];
+  /** What GitLab's API answers: 400 parameter layer, 422 model. */
+  httpStatus: 400 | 422;
+  errors: ValidationError[];
 }
 
 /** A rule list that could not have come from GitLab's database (compile and one-shot calls). */
 export class RuleSetError extends PkgprotectError {
-  readonly cause: RuleSetCause;
+  cause: RuleSetErrorCause;
 }
 
 /** A decision that could not be made (`decide`, `explain`): refuse the request. */
 export class DecisionError extends PkgprotectError {
-  readonly cause: DecisionCause;
+  cause: DecisionErrorCause;
 }
 "#;
 
@@ -226,10 +229,10 @@ pub fn engine_version() -> String {
 }
 
 /// The request body's parameters and what validation needs besides them.
-fn validation_inputs(params: &JsValue, options: &JsValue) -> Result<(String, ValidateOptions), FieldError> {
-    let json = match stringify_object(params)? {
+fn validation_inputs(rule: &JsValue, options: &JsValue) -> Result<(String, ValidateOptions), FieldError> {
+    let json = match stringify_object(rule)? {
         Some(json) => json,
-        None => return Err(FieldError::new("params", "params must be an object of GitLab REST parameters")),
+        None => return Err(FieldError::new("rule", "rule must be an object of GitLab REST parameters")),
     };
     Ok((json, ValidateOptions::read(options)?))
 }
@@ -238,17 +241,17 @@ fn stringify_object(value: &JsValue) -> Result<Option<String>, FieldError> {
     if !value.is_object() {
         return Ok(None);
     }
-    convert::stringify(value, "params")
+    convert::stringify(value, "rule")
 }
 
 /// GitLab's answer to creating (or, with `previous`, updating) a rule: the parameter layer
 /// (400) then the model (422), all failures at once, with GitLab's messages.
 #[wasm_bindgen(js_name = validateRule, unchecked_return_type = "Validation")]
 pub fn validate_rule(
-    #[wasm_bindgen(unchecked_param_type = "RuleParams")] params: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "RuleParams")] rule: JsValue,
     #[wasm_bindgen(unchecked_param_type = "ValidateOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let (json, options) = validation_inputs(&params, &options)?;
+    let (json, options) = validation_inputs(&rule, &options)?;
     let validation = match pkgprotect::validate_params_json(options.kind, &json, &options.context()) {
         Ok(_) => Validation { valid: true, http_status: 201, errors: Vec::new() },
         Err(rejection) => Validation { valid: false, http_status: rejection.http_status(), errors: rejection.errors },
@@ -260,10 +263,10 @@ pub fn validate_rule(
 /// GitLab's status and every failing check) when it would refuse them.
 #[wasm_bindgen(js_name = parseRule, unchecked_return_type = "Rule")]
 pub fn parse_rule(
-    #[wasm_bindgen(unchecked_param_type = "RuleParams")] params: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "RuleParams")] rule: JsValue,
     #[wasm_bindgen(unchecked_param_type = "ValidateOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let (json, options) = validation_inputs(&params, &options)?;
+    let (json, options) = validation_inputs(&rule, &options)?;
     match pkgprotect::validate_params_json(options.kind, &json, &options.context()) {
         Ok(rule) => Ok(to_js(&rule)?),
         Err(rejection) => Err(rule_validation_error(&rejection)),

@@ -173,9 +173,9 @@ test("validateRule and parseRule throw PkgprotectError for bad arguments", () =>
     throwsFor(() => call(npmRule("a"), { kind: "package", projectpath: "g/p" }), "options.projectpath");
     throwsFor(() => call(npmRule("a"), { kind: "package", projectPath: 3 }), "options.projectPath");
     throwsFor(() => call(npmRule("a"), { kind: "package", existingRules: {} }), "options.existingRules");
-    throwsFor(() => call(undefined, { kind: "package" }), "params");
-    throwsFor(() => call("x", { kind: "package" }), "params");
-    throwsFor(() => call(null, { kind: "package" }), "params");
+    throwsFor(() => call(undefined, { kind: "package" }), "rule");
+    throwsFor(() => call("x", { kind: "package" }), "rule");
+    throwsFor(() => call(null, { kind: "package" }), "rule");
     const existing = throwsFor(
       () => call(npmRule("a"), { kind: "package", existingRules: [{ id: 1, package_name_pattern: "a" }] }),
       "options.existingRules[0]",
@@ -188,7 +188,7 @@ test("validateRule and parseRule throw PkgprotectError for bad arguments", () =>
     throwsFor(() => call(npmRule("a"), { kind: "package", previous: { id: 1 } }), "options.previous");
     const cyclic = {};
     cyclic.self = cyclic;
-    throwsFor(() => call(cyclic, { kind: "package" }), "params");
+    throwsFor(() => call(cyclic, { kind: "package" }), "rule");
   }
 });
 

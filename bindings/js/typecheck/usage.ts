@@ -15,13 +15,13 @@ import {
   RuleValidationError,
   validateRule,
   version,
-  type DecisionCause,
+  type DecisionErrorCause,
   type Decision,
   type DecisionRequest,
   type Finding,
   type Preview,
   type Rule,
-  type RuleSetCause,
+  type RuleSetErrorCause,
   type Summary,
   type TargetKind,
   type TargetOptions,
@@ -117,7 +117,7 @@ try {
   compileRules([]);
 } catch (e) {
   if (e instanceof RuleSetError) {
-    const cause: RuleSetCause = e.cause;
+    const cause: RuleSetErrorCause = e.cause;
     if (cause.kind === "level_not_allowed") {
       const level: string = cause.level;
       const ruleId: number = cause.rule_id;
@@ -125,7 +125,7 @@ try {
       const line: number = cause.line;
     }
   } else if (e instanceof DecisionError) {
-    const cause: DecisionCause = e.cause;
+    const cause: DecisionErrorCause = e.cause;
     if (cause.kind === "unevaluable") {
       const pattern: string = cause.pattern;
     }
