@@ -38,8 +38,15 @@ scripts/build-preview.sh --install
 step "lint: cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "component: lint the guest for wasm32"
+step "component: lint the guest for wasm32; the host crate packages on its own"
 cargo clippy --locked -p pkgprotect-component --target wasm32-unknown-unknown -- -D warnings
+# The files `cargo package` would ship: the WIT and the enum table are the crate's own
+# (symlinks into the component crate, packaged as files), so the crate builds on its own.
+# (A full `cargo package` also needs its path dependencies on crates.io first.)
+host_files=$(cargo package --locked -p pkgprotect-host --list --allow-dirty)
+for needed in wit/policy.wit src/same_enums.rs; do
+    grep -qx "$needed" <<<"$host_files" || { echo "error: the pkgprotect-host package lacks $needed" >&2; exit 1; }
+done
 
 step "cargo test (unit, integration, proptest, doc tests)"
 cargo test --workspace --locked
@@ -49,6 +56,11 @@ cargo build -q --locked -p pkgprotect-cli
 "$ROOT/target/debug/pkgprotect" conformance --host native "$VECTORS"
 "$ROOT/target/debug/pkgprotect" conformance --host component "$VECTORS"
 "$ROOT/target/debug/pkgprotect" conformance --host wasmtime-cli --wasmtime "$ROOT/.tools/venv/bin/wasmtime" --sample 120 "$VECTORS"
+# Patterns and names that read like WAVE output (`allowed: true*`, braces, quotes): data to every host.
+for host in native component; do
+    "$ROOT/target/debug/pkgprotect" conformance --host "$host" tests/vectors/wave-lookalikes.json
+done
+"$ROOT/target/debug/pkgprotect" conformance --host wasmtime-cli --wasmtime "$ROOT/.tools/venv/bin/wasmtime" tests/vectors/wave-lookalikes.json
 
 step "wasmtime CLI: the examples in examples/wasmtime-cli/README.md"
 examples/wasmtime-cli/check.sh

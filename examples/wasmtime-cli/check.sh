@@ -9,7 +9,7 @@ python3 - examples/wasmtime-cli/README.md <<'PY'
 import os, re, subprocess, sys
 text = open(sys.argv[1]).read()
 pairs = re.findall(r"```sh\n(wasmtime run .*?)\n```\n```\n(.*?)\n```", text, re.S)
-assert len(pairs) >= 6, f"found only {len(pairs)} examples"
+assert len(pairs) >= 7, f"found only {len(pairs)} examples"
 for command, expected in pairs:
     command = command.replace("wasmtime run", '"$WASMTIME" run', 1)
     got = subprocess.run(["bash", "-c", command], check=True, capture_output=True, text=True).stdout.strip()

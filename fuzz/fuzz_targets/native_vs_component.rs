@@ -1,6 +1,7 @@
 //! The native core against the component through the host crate, on the same inputs
-//! (format: `common/decide_input.rs`): compiling the rules, every decision field, and
-//! GitLab's validation of each rule must be identical. Needs `target/pkgprotect.wasm`
+//! (format: `common/decide_input.rs`): compiling the rules, every decision field (the scalar
+//! `decide`, the full `explain`, the one-shot scan, a batch verdict), and GitLab's
+//! validation of each rule must be identical. Needs `target/pkgprotect.wasm`
 //! (`scripts/build-component.sh`), or `PKGPROTECT_COMPONENT=path`.
 #![no_main]
 
@@ -8,8 +9,8 @@
 mod decide_input;
 
 use libfuzzer_sys::fuzz_target;
-use pkgprotect::{RuleSet, ValidationContext};
-use pkgprotect_host::{HostError, Policy};
+use pkgprotect::{RuleSet, Summary, ValidationContext, Verdict};
+use pkgprotect_host::{HostError, Policy, Rules};
 use std::sync::OnceLock;
 
 fn policy() -> &'static Policy {
@@ -28,14 +29,21 @@ fuzz_target!(|data: &[u8]| {
         let component = policy().validate_rule(rule, &context).expect("no host failure");
         assert_eq!(component, native, "validate {rule:?}");
     }
-    match (RuleSet::new(rules.clone()), policy().rule_set(&rules)) {
+    match (RuleSet::new(rules.clone()), policy().rule_set(Rules::Typed(&rules))) {
         (Ok(native), Ok(mut component)) => {
-            let ours = native.decide(&request).map_err(|e| e.to_string());
-            let theirs = component.decide(&request).map_err(|e| match e {
-                HostError::CannotDecide(message) => message,
+            let refused = |e: HostError| match e {
+                HostError::CannotDecide(error) => error.message,
                 other => panic!("host failure {other} on {request:?}"),
-            });
-            assert_eq!(theirs, ours, "request {request:?} rules {rules:?}");
+            };
+            let ours = native.decide(&request).map_err(|e| e.to_string());
+            let explained = component.explain(&request).map_err(refused);
+            assert_eq!(explained, ours, "explain {request:?} rules {rules:?}");
+            let summary = component.decide(&request).map_err(refused);
+            assert_eq!(summary, ours.as_ref().map(Summary::of).map_err(Clone::clone), "decide {request:?}");
+            let one_shot = policy().decide(Rules::Typed(&rules), &request).map_err(refused);
+            assert_eq!(one_shot, summary, "one-shot {request:?} rules {rules:?}");
+            let verdicts = component.decide_batch(std::slice::from_ref(&request)).expect("no host failure");
+            assert_eq!(verdicts, [Verdict::of(&summary)], "batch {request:?}");
         }
         (Err(_), Err(HostError::RulesRefused(_))) => {}
         (native, component) => panic!("compile disagrees: native {:?}, component {:?}", native.err(), component.err()),

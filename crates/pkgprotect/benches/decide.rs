@@ -90,6 +90,23 @@ fn decide(c: &mut Criterion) {
     group.finish();
 }
 
+/// One-shot decisions: the scan [`RuleSet::summarize_once`] uses, beside compiling the
+/// index and deciding once with it.
+fn one_shot(c: &mut Criterion) {
+    let mut group = c.benchmark_group("one_shot");
+    for count in [8usize, 16, 32, 64, 128] {
+        let rule_list = rules(count);
+        let hit = request(rule_list[count / 2].pattern().trim_matches('*'));
+        group.bench_with_input(BenchmarkId::new("index", count), &hit, |b, r| {
+            b.iter(|| RuleSet::new(black_box(rule_list.clone())).unwrap().summarize(black_box(r)))
+        });
+        group.bench_with_input(BenchmarkId::new("summarize_once", count), &hit, |b, r| {
+            b.iter(|| RuleSet::summarize_once(black_box(rule_list.clone()), black_box(r)))
+        });
+    }
+    group.finish();
+}
+
 /// A label, a pattern, and how to make a name of a given length for it.
 type WorstCase = (&'static str, String, fn(usize) -> String);
 
@@ -136,5 +153,5 @@ fn config() -> Criterion {
         .sample_size(30)
 }
 
-criterion_group! { name = benches; config = config(); targets = decide, worst_case }
+criterion_group! { name = benches; config = config(); targets = decide, one_shot, worst_case }
 criterion_main!(benches);

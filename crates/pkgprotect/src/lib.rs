@@ -50,7 +50,7 @@ pub use model::{
     Summary, Target, TargetKind, UnknownAction, UnknownPackageType, UnknownRuleKind, Verdict,
 };
 pub use names::{NameList, OffsetUnit, Preview};
-pub use oneshot::{OneShotError, SCAN_THRESHOLD};
+pub use oneshot::OneShotError;
 pub use params::{ParamsMode, parse_rule_params, validate_params_json};
 pub use preview::{PreviewMatch, preview};
 pub use preview_pattern::PreviewPattern;
