@@ -1,7 +1,7 @@
 //! GitLab's REST API for protection rules, plus the decision endpoints registries call.
 
 use crate::auth::token_hash;
-use crate::db::{DbError, Project, Store, TokenOwner};
+use crate::db::{DbError, Project, RuleWrite, Store, TokenOwner};
 use crate::engine::{CompiledRules, RuleSetCache};
 use axum::Router;
 use axum::body::Bytes;
@@ -380,6 +380,51 @@ async fn list(state: &AppState, headers: &HeaderMap, reference: &str, kind: Rule
         .into_response())
 }
 
+/// Run `change` as one write to the project's rules (see [`Store::begin_rule_write`]):
+/// committed if it succeeds, rolled back if it refuses.
+async fn write_rules<T, F>(state: &AppState, project: &Project, kind: RuleKind, change: F) -> Result<T, ApiError>
+where
+    F: AsyncFnOnce(&mut RuleWrite) -> Result<T, ApiError>,
+{
+    let mut write = state.store.begin_rule_write(project.id).await?.ok_or(ApiError::NotFound("Project"))?;
+    match change(&mut write).await {
+        Ok(value) => {
+            write.commit().await.map_err(|error| stored_rule_error(error, kind))?;
+            Ok(value)
+        }
+        Err(refusal) => {
+            // Nothing was stored either way: a failed rollback closes the connection, which
+            // ends the transaction, so the refusal is still the answer.
+            if let Err(error) = write.rollback().await {
+                tracing::warn!(%error, "rolling back a refused rule write failed");
+            }
+            Err(refusal)
+        }
+    }
+}
+
+/// A write the database refused, as GitLab's 422 where the client's rule is the cause.
+fn stored_rule_error(error: DbError, kind: RuleKind) -> ApiError {
+    match error {
+        // Validation under the lock finds duplicates first; this is reached only when a writer
+        // that takes no lock (an older server sharing the database) stored the pattern first.
+        DbError::Duplicate => {
+            let field = match kind {
+                RuleKind::Package => "Package name pattern",
+                RuleKind::ContainerRepository => "Repository path pattern",
+            };
+            ApiError::Unprocessable(vec![format!("{field} has already been taken")])
+        }
+        // The core accepted what the schema refuses: our bug, but the rule is still refused
+        // (4xx, not 5xx), and logged so the disagreement is seen.
+        DbError::Refused(detail) => {
+            tracing::error!(%detail, "validation accepted a rule the database refuses");
+            ApiError::Unprocessable(vec!["The rule is not allowed".into()])
+        }
+        other => other.into(),
+    }
+}
+
 async fn create(
     state: &AppState,
     headers: &HeaderMap,
@@ -389,15 +434,21 @@ async fn create(
 ) -> Result<Response, ApiError> {
     let project = maintainer_access(state, headers, reference).await?;
     let mut rule = parse_rule_params(kind, &params, ParamsMode::Create)?;
-    let existing = state.store.rules(project.id, kind).await?;
-    let context =
-        ValidationContext { project_path: Some(&project.full_path), existing_rules: &existing, previous: None };
-    validate_rule(&rule, &context)?;
-    let id = save(state, project.id, &rule, kind).await?;
+    let id = write_rules(state, &project, kind, async |write| {
+        let existing = write.rules(kind).await?;
+        let context =
+            ValidationContext { project_path: Some(&project.full_path), existing_rules: &existing, previous: None };
+        validate_rule(&rule, &context)?;
+        write.insert(&rule).await.map_err(|error| stored_rule_error(error, kind))
+    })
+    .await?;
     set_ids(&mut rule, id, project.id);
     Ok((StatusCode::CREATED, axum::Json(entity(&rule))).into_response())
 }
 
+/// PATCH: the rule is read, changed by the parameters sent, validated and written in one
+/// write, so a concurrent change of another field is never overwritten with the value read
+/// before it, and a rule deleted meanwhile is a 404.
 async fn update(
     state: &AppState,
     headers: &HeaderMap,
@@ -408,30 +459,25 @@ async fn update(
 ) -> Result<Response, ApiError> {
     let project = maintainer_access(state, headers, reference).await?;
     let id = rule_id(raw_rule_id, kind)?;
-    let existing = state.store.rules(project.id, kind).await?;
-    let stored = existing.iter().find(|r| r.id() == Some(id)).ok_or(ApiError::NotFound("Protection Rule"))?;
-    let mut rule = parse_rule_params(kind, &params, ParamsMode::Update(stored))?;
-    let context =
-        ValidationContext { project_path: Some(&project.full_path), existing_rules: &existing, previous: Some(stored) };
-    validate_rule(&rule, &context)?;
-    save(state, project.id, &rule, kind).await?;
+    let mut rule = write_rules(state, &project, kind, async |write| {
+        let existing = write.rules(kind).await?;
+        let stored = existing.iter().find(|r| r.id() == Some(id)).ok_or(ApiError::NotFound("Protection Rule"))?;
+        let rule = parse_rule_params(kind, &params, ParamsMode::Update(stored))?;
+        let context = ValidationContext {
+            project_path: Some(&project.full_path),
+            existing_rules: &existing,
+            previous: Some(stored),
+        };
+        validate_rule(&rule, &context)?;
+        if write.update(id, stored, &rule).await.map_err(|error| stored_rule_error(error, kind))? {
+            Ok(rule)
+        } else {
+            Err(ApiError::NotFound("Protection Rule"))
+        }
+    })
+    .await?;
     set_ids(&mut rule, id, project.id);
     Ok(axum::Json(entity(&rule)).into_response())
-}
-
-async fn save(state: &AppState, project_id: i64, rule: &Rule, kind: RuleKind) -> Result<i64, ApiError> {
-    match state.store.save_rule(project_id, rule).await {
-        Ok(id) => Ok(id),
-        // Another request stored the same pattern between our check and our insert.
-        Err(DbError::Duplicate) => {
-            let field = match kind {
-                RuleKind::Package => "Package name pattern",
-                RuleKind::ContainerRepository => "Repository path pattern",
-            };
-            Err(ApiError::Unprocessable(vec![format!("{field} has already been taken")]))
-        }
-        Err(other) => Err(other.into()),
-    }
 }
 
 fn set_ids(rule: &mut Rule, id: i64, project_id: i64) {
@@ -456,11 +502,11 @@ async fn delete(
 ) -> Result<Response, ApiError> {
     let project = maintainer_access(state, headers, reference).await?;
     let id = rule_id(raw_rule_id, kind)?;
-    if state.store.delete_rule(project.id, kind, id).await? {
-        Ok(StatusCode::NO_CONTENT.into_response())
-    } else {
-        Err(ApiError::NotFound("Protection Rule"))
-    }
+    write_rules(state, &project, kind, async |write| {
+        if write.delete(kind, id).await? { Ok(()) } else { Err(ApiError::NotFound("Protection Rule")) }
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn list_package_rules(
