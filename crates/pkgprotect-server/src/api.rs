@@ -54,24 +54,74 @@ where
 /// The raw body, with the size limit answered in GitLab's JSON shape.
 struct Body(Bytes);
 
+/// How much of a body over [`MAX_BODY_BYTES`] is still read, and thrown away, before the 413
+/// is sent, and for how long. A client that writes its whole body before reading the answer
+/// (reqwest, Ruby's Net::HTTP, Python's http.client) otherwise gets a connection reset in the
+/// middle of its write — the kernel resets a socket closed with unread data — and never sees
+/// the status. nginx does the same ("lingering close"); past these bounds the connection is
+/// closed at once, as there.
+const DRAIN_MAX_BYTES: u64 = 16 * 1024 * 1024;
+const DRAIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl<S: Send + Sync> FromRequest<S> for Body {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        // A body announced larger than the limit is refused before a byte of it is read.
+    async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
         let announced =
             request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-        if announced.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
-            return Err(ApiError::PayloadTooLarge);
+        // A client waiting for `100 Continue` has sent nothing yet: refuse before inviting the body.
+        let waits_for_continue = request
+            .headers()
+            .get(header::EXPECT)
+            .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+        let mut body = request.into_body();
+        if let Some(length) = announced.filter(|&length| length > MAX_BODY_BYTES as u64) {
+            let drained = !waits_for_continue
+                && length <= DRAIN_MAX_BYTES
+                && drain(&mut body, DRAIN_MAX_BYTES).await == Drained::ToTheEnd;
+            return Err(ApiError::PayloadTooLarge { connection_reusable: drained });
         }
-        Bytes::from_request(request, state).await.map(Body).map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge
-            } else {
-                ApiError::BadRequest(format!("cannot read the request body: {}", rejection.body_text()))
+        let mut collected = Vec::new();
+        loop {
+            match http_body_util::BodyExt::frame(&mut body).await {
+                None => return Ok(Body(Bytes::from(collected))),
+                Some(Ok(frame)) => {
+                    let Ok(data) = frame.into_data() else { continue };
+                    if collected.len() + data.len() > MAX_BODY_BYTES {
+                        let drained = drain(&mut body, DRAIN_MAX_BYTES).await == Drained::ToTheEnd;
+                        return Err(ApiError::PayloadTooLarge { connection_reusable: drained });
+                    }
+                    collected.extend_from_slice(&data);
+                }
+                Some(Err(error)) => return Err(ApiError::BadRequest(format!("cannot read the request body: {error}"))),
             }
-        })
+        }
     }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Drained {
+    ToTheEnd,
+    /// Too much, too slow, or broken: the connection must be closed.
+    CutShort,
+}
+
+/// Read and discard the rest of `body`, at most `limit` bytes within [`DRAIN_DEADLINE`].
+async fn drain(body: &mut axum::body::Body, limit: u64) -> Drained {
+    let read_all = async {
+        let mut read = 0u64;
+        while let Some(frame) = http_body_util::BodyExt::frame(&mut *body).await {
+            let Ok(frame) = frame else { return Drained::CutShort };
+            if let Some(data) = frame.data_ref() {
+                read += data.len() as u64;
+                if read > limit {
+                    return Drained::CutShort;
+                }
+            }
+        }
+        Drained::ToTheEnd
+    };
+    tokio::time::timeout(DRAIN_DEADLINE, read_all).await.unwrap_or(Drained::CutShort)
 }
 
 /// An error answer in GitLab's shapes.
@@ -84,7 +134,9 @@ pub enum ApiError {
     NotFound(&'static str),
     /// 422 `{"message": {"error": [...]}}`: model validation.
     Unprocessable(Vec<String>),
-    PayloadTooLarge,
+    /// 413; `connection_reusable` when the whole body was read (and discarded), so the
+    /// connection can carry another request.
+    PayloadTooLarge { connection_reusable: bool },
     /// 405 `{"error": "405 Not Allowed"}`: the route exists, the method does not.
     MethodNotAllowed,
     /// 415 `{"error": …}`: a body of a content type GitLab does not read.
@@ -124,10 +176,13 @@ impl IntoResponse for ApiError {
             ApiError::Unprocessable(errors) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, json!({ "message": { "error": errors } }))
             }
-            ApiError::PayloadTooLarge => {
+            ApiError::PayloadTooLarge { connection_reusable } => {
+                let body = axum::Json(json!({ "message": "413 Request Entity Too Large" }));
+                if connection_reusable {
+                    return (StatusCode::PAYLOAD_TOO_LARGE, body).into_response();
+                }
                 // The rest of the body stays unread, so the connection cannot carry another
                 // request: say so, or a keep-alive client sends its next request into a closed socket.
-                let body = axum::Json(json!({ "message": "413 Request Entity Too Large" }));
                 return (StatusCode::PAYLOAD_TOO_LARGE, [(header::CONNECTION, "close")], body).into_response();
             }
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, json!({ "error": "405 Not Allowed" })),

@@ -397,25 +397,50 @@ async fn hostile_regressions(s: &Server) {
         .await
         .unwrap();
     assert_eq!(lowercase.status(), StatusCode::OK);
-    // A body announced over the limit is refused before it is sent, and the connection closed.
+    // A client waiting for `100 Continue` with a body over the limit is refused before it
+    // sends the body, and the connection closed.
     let address = s.base.trim_start_matches("http://").to_owned();
     let head = format!(
-        "POST {PACKAGE_RULES} HTTP/1.1\r\nHost: x\r\nPRIVATE-TOKEN: {}\r\nContent-Length: 10485760\r\n\r\n",
+        "POST {PACKAGE_RULES} HTTP/1.1\r\nHost: x\r\nPRIVATE-TOKEN: {}\r\nContent-Length: 10485760\r\nExpect: 100-continue\r\n\r\n",
         s.maintainer
     );
-    let answer = tokio::task::spawn_blocking(move || {
+    let (answer, _) = raw_exchange(&address, vec![head.into_bytes()]).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
+    // A client that writes its whole oversized body first reads the 413 (the server drains
+    // the body instead of resetting the connection mid-write), and the connection goes on
+    // to serve its next request.
+    let oversized = format!(
+        "POST {PACKAGE_RULES} HTTP/1.1\r\nHost: x\r\nPRIVATE-TOKEN: {token}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n{body}",
+        token = s.maintainer,
+        length = 2 * 1024 * 1024,
+        body = " ".repeat(2 * 1024 * 1024),
+    );
+    let next = format!(
+        "GET {PACKAGE_RULES} HTTP/1.1\r\nHost: x\r\nPRIVATE-TOKEN: {}\r\nConnection: close\r\n\r\n",
+        s.maintainer
+    );
+    let (answer, write_error) = raw_exchange(&address, vec![oversized.into_bytes(), next.into_bytes()]).await;
+    assert_eq!(write_error, None, "the server reset the connection while the body was being sent");
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert_eq!(answer.matches("HTTP/1.1 200").count(), 1, "the next request on the connection: {answer}");
+}
+
+/// Write `messages` to one connection to `address`, then read until the server closes it.
+/// Returns what was read and the first write error, if any.
+async fn raw_exchange(address: &str, messages: Vec<Vec<u8>>) -> (String, Option<String>) {
+    let address = address.to_owned();
+    tokio::task::spawn_blocking(move || {
         use std::io::{Read, Write};
         let mut stream = std::net::TcpStream::connect(address).unwrap();
         stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
-        stream.write_all(head.as_bytes()).unwrap();
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).unwrap();
-        answer
+        let write_error = messages.iter().find_map(|message| stream.write_all(message).err().map(|e| e.to_string()));
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        (String::from_utf8_lossy(&answer).into_owned(), write_error)
     })
     .await
-    .unwrap();
-    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
-    assert!(answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
+    .unwrap()
 }
 
 /// While one rule's pattern flips between `@a/*` and `@b/*`, every batch decision sees
