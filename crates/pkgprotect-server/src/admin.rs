@@ -110,7 +110,7 @@ pub async fn seed_demo(store: &Store) -> Result<Demo, AdminError> {
             Rule::Package(r) => r.id = None,
             Rule::ContainerRepository(r) => r.id = None,
         }
-        store.save_rule(project_id, &rule).await?;
+        store.insert_rule(project_id, &rule).await?;
     }
     Ok(Demo {
         project: DEMO_PROJECT.into(),

@@ -1,7 +1,7 @@
 //! GitLab's REST API for protection rules, plus the decision endpoints registries call.
 
 use crate::auth::token_hash;
-use crate::db::{DbError, Project, Store, TokenOwner};
+use crate::db::{DbError, Project, RuleWrite, Store, TokenOwner};
 use crate::engine::{CompiledRules, RuleSetCache};
 use axum::Router;
 use axum::body::Bytes;
@@ -54,24 +54,74 @@ where
 /// The raw body, with the size limit answered in GitLab's JSON shape.
 struct Body(Bytes);
 
+/// How much of a body over [`MAX_BODY_BYTES`] is still read, and thrown away, before the 413
+/// is sent, and for how long. A client that writes its whole body before reading the answer
+/// (reqwest, Ruby's Net::HTTP, Python's http.client) otherwise gets a connection reset in the
+/// middle of its write — the kernel resets a socket closed with unread data — and never sees
+/// the status. nginx does the same ("lingering close"); past these bounds the connection is
+/// closed at once, as there.
+const DRAIN_MAX_BYTES: u64 = 16 * 1024 * 1024;
+const DRAIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl<S: Send + Sync> FromRequest<S> for Body {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        // A body announced larger than the limit is refused before a byte of it is read.
+    async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
         let announced =
             request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-        if announced.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
-            return Err(ApiError::PayloadTooLarge);
+        // A client waiting for `100 Continue` has sent nothing yet: refuse before inviting the body.
+        let waits_for_continue = request
+            .headers()
+            .get(header::EXPECT)
+            .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+        let mut body = request.into_body();
+        if let Some(length) = announced.filter(|&length| length > MAX_BODY_BYTES as u64) {
+            let drained = !waits_for_continue
+                && length <= DRAIN_MAX_BYTES
+                && drain(&mut body, DRAIN_MAX_BYTES).await == Drained::ToTheEnd;
+            return Err(ApiError::PayloadTooLarge { connection_reusable: drained });
         }
-        Bytes::from_request(request, state).await.map(Body).map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge
-            } else {
-                ApiError::BadRequest(format!("cannot read the request body: {}", rejection.body_text()))
+        let mut collected = Vec::new();
+        loop {
+            match http_body_util::BodyExt::frame(&mut body).await {
+                None => return Ok(Body(Bytes::from(collected))),
+                Some(Ok(frame)) => {
+                    let Ok(data) = frame.into_data() else { continue };
+                    if collected.len() + data.len() > MAX_BODY_BYTES {
+                        let drained = drain(&mut body, DRAIN_MAX_BYTES).await == Drained::ToTheEnd;
+                        return Err(ApiError::PayloadTooLarge { connection_reusable: drained });
+                    }
+                    collected.extend_from_slice(&data);
+                }
+                Some(Err(error)) => return Err(ApiError::BadRequest(format!("cannot read the request body: {error}"))),
             }
-        })
+        }
     }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Drained {
+    ToTheEnd,
+    /// Too much, too slow, or broken: the connection must be closed.
+    CutShort,
+}
+
+/// Read and discard the rest of `body`, at most `limit` bytes within [`DRAIN_DEADLINE`].
+async fn drain(body: &mut axum::body::Body, limit: u64) -> Drained {
+    let read_all = async {
+        let mut read = 0u64;
+        while let Some(frame) = http_body_util::BodyExt::frame(&mut *body).await {
+            let Ok(frame) = frame else { return Drained::CutShort };
+            if let Some(data) = frame.data_ref() {
+                read += data.len() as u64;
+                if read > limit {
+                    return Drained::CutShort;
+                }
+            }
+        }
+        Drained::ToTheEnd
+    };
+    tokio::time::timeout(DRAIN_DEADLINE, read_all).await.unwrap_or(Drained::CutShort)
 }
 
 /// An error answer in GitLab's shapes.
@@ -84,7 +134,9 @@ pub enum ApiError {
     NotFound(&'static str),
     /// 422 `{"message": {"error": [...]}}`: model validation.
     Unprocessable(Vec<String>),
-    PayloadTooLarge,
+    /// 413; `connection_reusable` when the whole body was read (and discarded), so the
+    /// connection can carry another request.
+    PayloadTooLarge { connection_reusable: bool },
     /// 405 `{"error": "405 Not Allowed"}`: the route exists, the method does not.
     MethodNotAllowed,
     /// 415 `{"error": …}`: a body of a content type GitLab does not read.
@@ -124,10 +176,13 @@ impl IntoResponse for ApiError {
             ApiError::Unprocessable(errors) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, json!({ "message": { "error": errors } }))
             }
-            ApiError::PayloadTooLarge => {
+            ApiError::PayloadTooLarge { connection_reusable } => {
+                let body = axum::Json(json!({ "message": "413 Request Entity Too Large" }));
+                if connection_reusable {
+                    return (StatusCode::PAYLOAD_TOO_LARGE, body).into_response();
+                }
                 // The rest of the body stays unread, so the connection cannot carry another
                 // request: say so, or a keep-alive client sends its next request into a closed socket.
-                let body = axum::Json(json!({ "message": "413 Request Entity Too Large" }));
                 return (StatusCode::PAYLOAD_TOO_LARGE, [(header::CONNECTION, "close")], body).into_response();
             }
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, json!({ "error": "405 Not Allowed" })),
@@ -380,6 +435,51 @@ async fn list(state: &AppState, headers: &HeaderMap, reference: &str, kind: Rule
         .into_response())
 }
 
+/// Run `change` as one write to the project's rules (see [`Store::begin_rule_write`]):
+/// committed if it succeeds, rolled back if it refuses.
+async fn write_rules<T, F>(state: &AppState, project: &Project, kind: RuleKind, change: F) -> Result<T, ApiError>
+where
+    F: AsyncFnOnce(&mut RuleWrite) -> Result<T, ApiError>,
+{
+    let mut write = state.store.begin_rule_write(project.id).await?.ok_or(ApiError::NotFound("Project"))?;
+    match change(&mut write).await {
+        Ok(value) => {
+            write.commit().await.map_err(|error| stored_rule_error(error, kind))?;
+            Ok(value)
+        }
+        Err(refusal) => {
+            // Nothing was stored either way: a failed rollback closes the connection, which
+            // ends the transaction, so the refusal is still the answer.
+            if let Err(error) = write.rollback().await {
+                tracing::warn!(%error, "rolling back a refused rule write failed");
+            }
+            Err(refusal)
+        }
+    }
+}
+
+/// A write the database refused, as GitLab's 422 where the client's rule is the cause.
+fn stored_rule_error(error: DbError, kind: RuleKind) -> ApiError {
+    match error {
+        // Validation under the lock finds duplicates first; this is reached only when a writer
+        // that takes no lock (an older server sharing the database) stored the pattern first.
+        DbError::Duplicate => {
+            let field = match kind {
+                RuleKind::Package => "Package name pattern",
+                RuleKind::ContainerRepository => "Repository path pattern",
+            };
+            ApiError::Unprocessable(vec![format!("{field} has already been taken")])
+        }
+        // The core accepted what the schema refuses: our bug, but the rule is still refused
+        // (4xx, not 5xx), and logged so the disagreement is seen.
+        DbError::Refused(detail) => {
+            tracing::error!(%detail, "validation accepted a rule the database refuses");
+            ApiError::Unprocessable(vec!["The rule is not allowed".into()])
+        }
+        other => other.into(),
+    }
+}
+
 async fn create(
     state: &AppState,
     headers: &HeaderMap,
@@ -389,15 +489,21 @@ async fn create(
 ) -> Result<Response, ApiError> {
     let project = maintainer_access(state, headers, reference).await?;
     let mut rule = parse_rule_params(kind, &params, ParamsMode::Create)?;
-    let existing = state.store.rules(project.id, kind).await?;
-    let context =
-        ValidationContext { project_path: Some(&project.full_path), existing_rules: &existing, previous: None };
-    validate_rule(&rule, &context)?;
-    let id = save(state, project.id, &rule, kind).await?;
+    let id = write_rules(state, &project, kind, async |write| {
+        let existing = write.rules(kind).await?;
+        let context =
+            ValidationContext { project_path: Some(&project.full_path), existing_rules: &existing, previous: None };
+        validate_rule(&rule, &context)?;
+        write.insert(&rule).await.map_err(|error| stored_rule_error(error, kind))
+    })
+    .await?;
     set_ids(&mut rule, id, project.id);
     Ok((StatusCode::CREATED, axum::Json(entity(&rule))).into_response())
 }
 
+/// PATCH: the rule is read, changed by the parameters sent, validated and written in one
+/// write, so a concurrent change of another field is never overwritten with the value read
+/// before it, and a rule deleted meanwhile is a 404.
 async fn update(
     state: &AppState,
     headers: &HeaderMap,
@@ -408,30 +514,25 @@ async fn update(
 ) -> Result<Response, ApiError> {
     let project = maintainer_access(state, headers, reference).await?;
     let id = rule_id(raw_rule_id, kind)?;
-    let existing = state.store.rules(project.id, kind).await?;
-    let stored = existing.iter().find(|r| r.id() == Some(id)).ok_or(ApiError::NotFound("Protection Rule"))?;
-    let mut rule = parse_rule_params(kind, &params, ParamsMode::Update(stored))?;
-    let context =
-        ValidationContext { project_path: Some(&project.full_path), existing_rules: &existing, previous: Some(stored) };
-    validate_rule(&rule, &context)?;
-    save(state, project.id, &rule, kind).await?;
+    let mut rule = write_rules(state, &project, kind, async |write| {
+        let existing = write.rules(kind).await?;
+        let stored = existing.iter().find(|r| r.id() == Some(id)).ok_or(ApiError::NotFound("Protection Rule"))?;
+        let rule = parse_rule_params(kind, &params, ParamsMode::Update(stored))?;
+        let context = ValidationContext {
+            project_path: Some(&project.full_path),
+            existing_rules: &existing,
+            previous: Some(stored),
+        };
+        validate_rule(&rule, &context)?;
+        if write.update(id, stored, &rule).await.map_err(|error| stored_rule_error(error, kind))? {
+            Ok(rule)
+        } else {
+            Err(ApiError::NotFound("Protection Rule"))
+        }
+    })
+    .await?;
     set_ids(&mut rule, id, project.id);
     Ok(axum::Json(entity(&rule)).into_response())
-}
-
-async fn save(state: &AppState, project_id: i64, rule: &Rule, kind: RuleKind) -> Result<i64, ApiError> {
-    match state.store.save_rule(project_id, rule).await {
-        Ok(id) => Ok(id),
-        // Another request stored the same pattern between our check and our insert.
-        Err(DbError::Duplicate) => {
-            let field = match kind {
-                RuleKind::Package => "Package name pattern",
-                RuleKind::ContainerRepository => "Repository path pattern",
-            };
-            Err(ApiError::Unprocessable(vec![format!("{field} has already been taken")]))
-        }
-        Err(other) => Err(other.into()),
-    }
 }
 
 fn set_ids(rule: &mut Rule, id: i64, project_id: i64) {
@@ -456,11 +557,11 @@ async fn delete(
 ) -> Result<Response, ApiError> {
     let project = maintainer_access(state, headers, reference).await?;
     let id = rule_id(raw_rule_id, kind)?;
-    if state.store.delete_rule(project.id, kind, id).await? {
-        Ok(StatusCode::NO_CONTENT.into_response())
-    } else {
-        Err(ApiError::NotFound("Protection Rule"))
-    }
+    write_rules(state, &project, kind, async |write| {
+        if write.delete(kind, id).await? { Ok(()) } else { Err(ApiError::NotFound("Protection Rule")) }
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn list_package_rules(

@@ -12,12 +12,18 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub enum DbError {
     #[error("the value is already taken")]
     Duplicate,
+    /// A CHECK constraint refused the row: the core's validation let through something the
+    /// schema does not allow, so the two disagree.
+    #[error("the database refused the rule: {0}")]
+    Refused(String),
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot create data directory `{path}`: {source}")]
     DataDir { path: String, source: std::io::Error },
+    #[error("no project with id {0}")]
+    NoProject(i64),
     #[error("stored {what} `{value}` is not valid; was the database edited by hand?")]
     Corrupt { what: &'static str, value: String },
 }
@@ -25,6 +31,7 @@ pub enum DbError {
 fn classify(error: sqlx::Error) -> DbError {
     match &error {
         sqlx::Error::Database(db) if db.is_unique_violation() => DbError::Duplicate,
+        sqlx::Error::Database(db) if db.is_check_violation() => DbError::Refused(db.message().to_owned()),
         _ => DbError::Sql(error),
     }
 }
@@ -317,135 +324,44 @@ impl Store {
 
     /// The project's rules of `kind`, in id order (GitLab's list order).
     pub async fn rules(&self, project_id: i64, kind: RuleKind) -> Result<Vec<Rule>, DbError> {
-        let sql = match kind {
-            RuleKind::Package => {
-                "SELECT id, package_name_pattern, package_type, minimum_access_level_for_push, minimum_access_level_for_delete \
-                 FROM package_protection_rules WHERE project_id = $1 ORDER BY id"
-            }
-            RuleKind::ContainerRepository => {
-                "SELECT id, repository_path_pattern, '', minimum_access_level_for_push, minimum_access_level_for_delete \
-                 FROM container_repository_protection_rules WHERE project_id = $1 ORDER BY id"
-            }
-        };
-        let rows = sqlx::query(sql).bind(project_id).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|row| {
-                let id: i64 = row.try_get(0)?;
-                let pattern: String = row.try_get(1)?;
-                let push = level_from_db(row.try_get(3)?)?;
-                let delete = level_from_db(row.try_get(4)?)?;
-                Ok(match kind {
-                    RuleKind::Package => {
-                        let type_name: String = row.try_get(2)?;
-                        let package_type = type_name
-                            .parse::<PackageType>()
-                            .map_err(|_| DbError::Corrupt { what: "package type", value: type_name })?;
-                        Rule::Package(PackageRule {
-                            id: Some(id),
-                            project_id: Some(project_id),
-                            package_name_pattern: pattern,
-                            package_type,
-                            minimum_access_level_for_push: push,
-                            minimum_access_level_for_delete: delete,
-                        })
-                    }
-                    RuleKind::ContainerRepository => Rule::ContainerRepository(ContainerRepositoryRule {
-                        id: Some(id),
-                        project_id: Some(project_id),
-                        repository_path_pattern: pattern,
-                        minimum_access_level_for_push: push,
-                        minimum_access_level_for_delete: delete,
-                    }),
-                })
-            })
-            .collect()
+        read_rules(&self.pool, project_id, kind).await
     }
 
-    /// Insert (`rule.id` None) or update a rule and bump the project's rules version, in
-    /// one transaction. Returns the rule's id.
-    pub async fn save_rule(&self, project_id: i64, rule: &Rule) -> Result<i64, DbError> {
-        let mut tx = self.pool.begin().await?;
-        let push = level_to_db(rule.minimum_access_level_for_push());
-        let delete = level_to_db(rule.minimum_access_level_for_delete());
-        let id: i64 = match (rule, rule.id()) {
-            (Rule::Package(r), None) => sqlx::query(
-                "INSERT INTO package_protection_rules (project_id, package_name_pattern, package_type, \
-                 minimum_access_level_for_push, minimum_access_level_for_delete) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-            )
-            .bind(project_id)
-            .bind(&r.package_name_pattern)
-            .bind(r.package_type.as_str())
-            .bind(push)
-            .bind(delete)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(classify)?
-            .try_get(0)?,
-            (Rule::ContainerRepository(r), None) => sqlx::query(
-                "INSERT INTO container_repository_protection_rules (project_id, repository_path_pattern, \
-                 minimum_access_level_for_push, minimum_access_level_for_delete) VALUES ($1, $2, $3, $4) RETURNING id",
-            )
-            .bind(project_id)
-            .bind(&r.repository_path_pattern)
-            .bind(push)
-            .bind(delete)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(classify)?
-            .try_get(0)?,
-            (Rule::Package(r), Some(id)) => {
-                sqlx::query(
-                    "UPDATE package_protection_rules SET package_name_pattern = $1, package_type = $2, \
-                     minimum_access_level_for_push = $3, minimum_access_level_for_delete = $4 WHERE id = $5 AND project_id = $6",
-                )
-                .bind(&r.package_name_pattern)
-                .bind(r.package_type.as_str())
-                .bind(push)
-                .bind(delete)
-                .bind(id)
-                .bind(project_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(classify)?;
-                id
-            }
-            (Rule::ContainerRepository(r), Some(id)) => {
-                sqlx::query(
-                    "UPDATE container_repository_protection_rules SET repository_path_pattern = $1, \
-                     minimum_access_level_for_push = $2, minimum_access_level_for_delete = $3 WHERE id = $4 AND project_id = $5",
-                )
-                .bind(&r.repository_path_pattern)
-                .bind(push)
-                .bind(delete)
-                .bind(id)
-                .bind(project_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(classify)?;
-                id
-            }
+    /// Start a write to `project_id`'s rules, waiting until no other write to them is under
+    /// way; `None` when there is no such project. Nothing is stored unless it is committed.
+    pub async fn begin_rule_write(&self, project_id: i64) -> Result<Option<RuleWrite>, DbError> {
+        let mut tx = match self.backend {
+            // Takes SQLite's write lock at once (queued by `busy_timeout`), so every read in the
+            // transaction already sees the last committed write and no other write can commit
+            // before this one. A deferred `BEGIN` would read an older snapshot, and its first
+            // write fail (SQLITE_BUSY) if another write had committed since.
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            // Named, not inherited from the server's default: the lock below is enough only
+            // because each statement after it reads what was committed before it was granted.
+            // Under REPEATABLE READ a write that waited for the lock would fail to serialize.
+            Backend::Postgres => self.pool.begin_with("BEGIN ISOLATION LEVEL READ COMMITTED").await?,
         };
-        bump_version(&mut tx, project_id).await?;
-        tx.commit().await.map_err(classify)?;
-        Ok(id)
-    }
-
-    /// Delete a rule; false when the project has no such rule.
-    pub async fn delete_rule(&self, project_id: i64, kind: RuleKind, rule_id: i64) -> Result<bool, DbError> {
-        let sql = match kind {
-            RuleKind::Package => "DELETE FROM package_protection_rules WHERE id = $1 AND project_id = $2",
-            RuleKind::ContainerRepository => {
-                "DELETE FROM container_repository_protection_rules WHERE id = $1 AND project_id = $2"
-            }
-        };
-        let mut tx = self.pool.begin().await?;
-        let deleted = sqlx::query(sql).bind(rule_id).bind(project_id).execute(&mut *tx).await?.rows_affected();
-        if deleted == 0 {
-            return Ok(false);
+        // Every rule write bumps the project's `rules_version`, which decision caches compare.
+        // Done first, the bump is also PostgreSQL's lock: the UPDATE holds the project row's
+        // lock until commit, so writes to one project's rules run one after another.
+        let bumped = sqlx::query("UPDATE projects SET rules_version = rules_version + 1 WHERE id = $1")
+            .bind(project_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if bumped == 0 {
+            tx.rollback().await?;
+            return Ok(None);
         }
-        bump_version(&mut tx, project_id).await?;
-        tx.commit().await?;
-        Ok(true)
+        Ok(Some(RuleWrite { tx, project_id }))
+    }
+
+    /// Insert a rule (its `id` is ignored) in a write of its own; returns the new id.
+    pub async fn insert_rule(&self, project_id: i64, rule: &Rule) -> Result<i64, DbError> {
+        let mut write = self.begin_rule_write(project_id).await?.ok_or(DbError::NoProject(project_id))?;
+        let id = write.insert(rule).await?;
+        write.commit().await?;
+        Ok(id)
     }
 
     pub async fn close(&self) {
@@ -453,10 +369,183 @@ impl Store {
     }
 }
 
-async fn bump_version(tx: &mut sqlx::Transaction<'_, sqlx::Any>, project_id: i64) -> Result<(), DbError> {
-    sqlx::query("UPDATE projects SET rules_version = rules_version + 1 WHERE id = $1")
-        .bind(project_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+/// The project's rules of `kind`, read through `executor` (the pool, or a write's transaction).
+async fn read_rules<'e, E>(executor: E, project_id: i64, kind: RuleKind) -> Result<Vec<Rule>, DbError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = match kind {
+        RuleKind::Package => {
+            "SELECT id, package_name_pattern, package_type, minimum_access_level_for_push, minimum_access_level_for_delete \
+             FROM package_protection_rules WHERE project_id = $1 ORDER BY id"
+        }
+        RuleKind::ContainerRepository => {
+            "SELECT id, repository_path_pattern, '', minimum_access_level_for_push, minimum_access_level_for_delete \
+             FROM container_repository_protection_rules WHERE project_id = $1 ORDER BY id"
+        }
+    };
+    let rows = sqlx::query(sql).bind(project_id).fetch_all(executor).await?;
+    rows.iter()
+        .map(|row| {
+            let id: i64 = row.try_get(0)?;
+            let pattern: String = row.try_get(1)?;
+            let push = level_from_db(row.try_get(3)?)?;
+            let delete = level_from_db(row.try_get(4)?)?;
+            Ok(match kind {
+                RuleKind::Package => {
+                    let type_name: String = row.try_get(2)?;
+                    let package_type = type_name
+                        .parse::<PackageType>()
+                        .map_err(|_| DbError::Corrupt { what: "package type", value: type_name })?;
+                    Rule::Package(PackageRule {
+                        id: Some(id),
+                        project_id: Some(project_id),
+                        package_name_pattern: pattern,
+                        package_type,
+                        minimum_access_level_for_push: push,
+                        minimum_access_level_for_delete: delete,
+                    })
+                }
+                RuleKind::ContainerRepository => Rule::ContainerRepository(ContainerRepositoryRule {
+                    id: Some(id),
+                    project_id: Some(project_id),
+                    repository_path_pattern: pattern,
+                    minimum_access_level_for_push: push,
+                    minimum_access_level_for_delete: delete,
+                }),
+            })
+        })
+        .collect()
+}
+
+/// One write to a project's rules: a transaction in which no other write to them runs (see
+/// [`Store::begin_rule_write`]), so the rules it reads — the one it changes, the ones a new
+/// pattern must not collide with — stay as read until it commits. Dropped without
+/// [`RuleWrite::commit`], it stores nothing.
+pub struct RuleWrite {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    project_id: i64,
+}
+
+impl std::fmt::Debug for RuleWrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleWrite").field("project_id", &self.project_id).finish_non_exhaustive()
+    }
+}
+
+/// A value for one column of a rule.
+enum Column<'a> {
+    Text(&'a str),
+    Level(Option<i64>),
+}
+
+impl RuleWrite {
+    /// The project's rules of `kind` as they are now, in id order.
+    pub async fn rules(&mut self, kind: RuleKind) -> Result<Vec<Rule>, DbError> {
+        read_rules(&mut *self.tx, self.project_id, kind).await
+    }
+
+    /// Insert `rule` (its `id` is ignored); returns the new id.
+    pub async fn insert(&mut self, rule: &Rule) -> Result<i64, DbError> {
+        let push = level_to_db(rule.minimum_access_level_for_push());
+        let delete = level_to_db(rule.minimum_access_level_for_delete());
+        let query = match rule {
+            Rule::Package(r) => sqlx::query(
+                "INSERT INTO package_protection_rules (project_id, package_name_pattern, package_type, \
+                 minimum_access_level_for_push, minimum_access_level_for_delete) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(self.project_id)
+            .bind(&r.package_name_pattern)
+            .bind(r.package_type.as_str()),
+            Rule::ContainerRepository(r) => sqlx::query(
+                "INSERT INTO container_repository_protection_rules (project_id, repository_path_pattern, \
+                 minimum_access_level_for_push, minimum_access_level_for_delete) VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(self.project_id)
+            .bind(&r.repository_path_pattern),
+        };
+        let row = query.bind(push).bind(delete).fetch_one(&mut *self.tx).await.map_err(classify)?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// Change rule `id` from `stored` (as read in this write) to `changed`, writing only the
+    /// columns that differ, so a column this change did not touch is never written back.
+    /// False when the project has no such rule.
+    pub async fn update(&mut self, id: i64, stored: &Rule, changed: &Rule) -> Result<bool, DbError> {
+        let (table, pattern_column) = match changed.kind() {
+            RuleKind::Package => ("package_protection_rules", "package_name_pattern"),
+            RuleKind::ContainerRepository => ("container_repository_protection_rules", "repository_path_pattern"),
+        };
+        let mut columns = Vec::new();
+        if changed.pattern() != stored.pattern() {
+            columns.push((pattern_column, Column::Text(changed.pattern())));
+        }
+        if let Some(package_type) = changed.package_type().filter(|&t| Some(t) != stored.package_type()) {
+            columns.push(("package_type", Column::Text(package_type.as_str())));
+        }
+        for (column, now, before) in [
+            (
+                "minimum_access_level_for_push",
+                changed.minimum_access_level_for_push(),
+                stored.minimum_access_level_for_push(),
+            ),
+            (
+                "minimum_access_level_for_delete",
+                changed.minimum_access_level_for_delete(),
+                stored.minimum_access_level_for_delete(),
+            ),
+        ] {
+            if now != before {
+                columns.push((column, Column::Level(level_to_db(now))));
+            }
+        }
+        if columns.is_empty() {
+            // Nothing to write; the rule still has to exist for the caller's 200.
+            let sql = format!("SELECT id FROM {table} WHERE id = $1 AND project_id = $2");
+            let found = sqlx::query(&sql).bind(id).bind(self.project_id).fetch_optional(&mut *self.tx).await?;
+            return Ok(found.is_some());
+        }
+        let assignments: Vec<String> =
+            columns.iter().enumerate().map(|(at, (column, _))| format!("{column} = ${}", at + 1)).collect();
+        let sql = format!(
+            "UPDATE {table} SET {} WHERE id = ${} AND project_id = ${}",
+            assignments.join(", "),
+            columns.len() + 1,
+            columns.len() + 2
+        );
+        let mut query = sqlx::query(&sql);
+        for (_, value) in &columns {
+            query = match value {
+                Column::Text(text) => query.bind(*text),
+                Column::Level(level) => query.bind(*level),
+            };
+        }
+        let updated =
+            query.bind(id).bind(self.project_id).execute(&mut *self.tx).await.map_err(classify)?.rows_affected();
+        Ok(updated == 1)
+    }
+
+    /// Delete rule `id` of `kind`; false when the project has no such rule.
+    pub async fn delete(&mut self, kind: RuleKind, id: i64) -> Result<bool, DbError> {
+        let sql = match kind {
+            RuleKind::Package => "DELETE FROM package_protection_rules WHERE id = $1 AND project_id = $2",
+            RuleKind::ContainerRepository => {
+                "DELETE FROM container_repository_protection_rules WHERE id = $1 AND project_id = $2"
+            }
+        };
+        let deleted = sqlx::query(sql).bind(id).bind(self.project_id).execute(&mut *self.tx).await?.rows_affected();
+        Ok(deleted == 1)
+    }
+
+    /// Store everything this write did, with the bumped `rules_version`.
+    pub async fn commit(self) -> Result<(), DbError> {
+        self.tx.commit().await.map_err(classify)
+    }
+
+    /// Store nothing, and end the transaction now, so that the next write to the project's
+    /// rules goes ahead before this refusal is answered rather than whenever the pool next
+    /// touches the connection.
+    pub async fn rollback(self) -> Result<(), DbError> {
+        Ok(self.tx.rollback().await?)
+    }
 }

@@ -40,4 +40,9 @@ on_every_backend!(
     hostile_requests_get_4xx,
     decisions_never_see_half_applied_changes,
     many_projects_decide_through_a_small_pool,
+    concurrent_patches_of_different_fields_both_survive,
+    concurrent_unsets_are_validated_against_each_other,
+    patch_racing_delete_is_200_only_for_a_row_that_still_existed,
+    schema_refuses_impossible_rules,
+    checks_migration_keeps_an_existing_database,
 );

@@ -398,25 +398,50 @@ async fn hostile_regressions(s: &Server) {
         .await
         .unwrap();
     assert_eq!(lowercase.status(), StatusCode::OK);
-    // A body announced over the limit is refused before it is sent, and the connection closed.
+    // A client waiting for `100 Continue` with a body over the limit is refused before it
+    // sends the body, and the connection closed.
     let address = s.base.trim_start_matches("http://").to_owned();
     let head = format!(
-        "POST {PACKAGE_RULES} HTTP/1.1\r\nHost: x\r\nPRIVATE-TOKEN: {}\r\nContent-Length: 10485760\r\n\r\n",
+        "POST {PACKAGE_RULES} HTTP/1.1\r\nHost: x\r\nPRIVATE-TOKEN: {}\r\nContent-Length: 10485760\r\nExpect: 100-continue\r\n\r\n",
         s.maintainer
     );
-    let answer = tokio::task::spawn_blocking(move || {
+    let (answer, _) = raw_exchange(&address, vec![head.into_bytes()]).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
+    // A client that writes its whole oversized body first reads the 413 (the server drains
+    // the body instead of resetting the connection mid-write), and the connection goes on
+    // to serve its next request.
+    let oversized = format!(
+        "POST {PACKAGE_RULES} HTTP/1.1\r\nHost: x\r\nPRIVATE-TOKEN: {token}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n{body}",
+        token = s.maintainer,
+        length = 2 * 1024 * 1024,
+        body = " ".repeat(2 * 1024 * 1024),
+    );
+    let next = format!(
+        "GET {PACKAGE_RULES} HTTP/1.1\r\nHost: x\r\nPRIVATE-TOKEN: {}\r\nConnection: close\r\n\r\n",
+        s.maintainer
+    );
+    let (answer, write_error) = raw_exchange(&address, vec![oversized.into_bytes(), next.into_bytes()]).await;
+    assert_eq!(write_error, None, "the server reset the connection while the body was being sent");
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert_eq!(answer.matches("HTTP/1.1 200").count(), 1, "the next request on the connection: {answer}");
+}
+
+/// Write `messages` to one connection to `address`, then read until the server closes it.
+/// Returns what was read and the first write error, if any.
+async fn raw_exchange(address: &str, messages: Vec<Vec<u8>>) -> (String, Option<String>) {
+    let address = address.to_owned();
+    tokio::task::spawn_blocking(move || {
         use std::io::{Read, Write};
         let mut stream = std::net::TcpStream::connect(address).unwrap();
         stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
-        stream.write_all(head.as_bytes()).unwrap();
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).unwrap();
-        answer
+        let write_error = messages.iter().find_map(|message| stream.write_all(message).err().map(|e| e.to_string()));
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        (String::from_utf8_lossy(&answer).into_owned(), write_error)
     })
     .await
-    .unwrap();
-    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
-    assert!(answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
+    .unwrap()
 }
 
 /// While one rule's pattern flips between `@a/*` and `@b/*`, every batch decision sees
@@ -452,4 +477,324 @@ pub async fn decisions_never_see_half_applied_changes(backend: Backend) {
     };
     let ((), seen) = tokio::join!(flips, decisions);
     assert_eq!(seen, 200);
+}
+
+/// A connection of the test's own to the server's database, for what HTTP cannot show.
+async fn direct(url: &str) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::any::AnyPoolOptions::new().max_connections(2).connect(url).await.unwrap()
+}
+
+async fn rules_version(db: &sqlx::AnyPool) -> i64 {
+    use sqlx::Row;
+    sqlx::query("SELECT rules_version FROM projects WHERE id = 1").fetch_one(db).await.unwrap().get(0)
+}
+
+/// The next container minimum after `level`, so that every PATCH really changes the value.
+fn next_level(level: &Value) -> &'static str {
+    match level.as_str() {
+        Some("maintainer") => "owner",
+        Some("owner") => "admin",
+        _ => "maintainer",
+    }
+}
+
+/// Two maintainers PATCH different fields of one container rule at the same moment, round
+/// after round: both changes must be in the stored rule every time. Before PATCH read and
+/// wrote the rule in one locked transaction, one of the two was lost in every round.
+pub async fn concurrent_patches_of_different_fields_both_survive(backend: Backend) {
+    const ROUNDS: usize = 1_000;
+    let s = Server::start(backend).await;
+    let m = Some(s.maintainer.as_str());
+    let rule = json!({"repository_path_pattern": "my-group/my-project/r",
+                      "minimum_access_level_for_push": "maintainer", "minimum_access_level_for_delete": "maintainer"});
+    let (status, mut expected) = s.call(Method::POST, CONTAINER_RULES, m, Some(rule)).await;
+    assert_eq!(status, StatusCode::CREATED, "{expected}");
+    let one = format!("{CONTAINER_RULES}/{}", expected["id"]);
+    let patch = |field: &'static str, value: Value| {
+        let body = Value::Object([(field.to_owned(), value)].into_iter().collect());
+        s.call(Method::PATCH, &one, m, Some(body))
+    };
+    let started = std::time::Instant::now();
+    let (mut lost, mut lost_rounds) = (0, Vec::new());
+    for round in 0..ROUNDS {
+        let pattern = json!(format!("my-group/my-project/r{round}"));
+        let push = json!(next_level(&expected["minimum_access_level_for_push"]));
+        let delete = json!(next_level(&expected["minimum_access_level_for_delete"]));
+        // Every pair of the three fields, in turn.
+        let [(field_a, value_a), (field_b, value_b)] = match round % 3 {
+            0 => [("minimum_access_level_for_push", push), ("repository_path_pattern", pattern)],
+            1 => [("minimum_access_level_for_delete", delete), ("repository_path_pattern", pattern)],
+            _ => [("minimum_access_level_for_push", push), ("minimum_access_level_for_delete", delete)],
+        };
+        let ((status_a, body_a), (status_b, body_b)) =
+            tokio::join!(patch(field_a, value_a.clone()), patch(field_b, value_b.clone()));
+        assert_eq!((status_a, status_b), (StatusCode::OK, StatusCode::OK), "round {round}: {body_a} {body_b}");
+        let (status, list) = s.call(Method::GET, CONTAINER_RULES, m, None).await;
+        assert_eq!(status, StatusCode::OK);
+        let stored = list[0].clone();
+        let lost_here = usize::from(stored[field_a] != value_a) + usize::from(stored[field_b] != value_b);
+        if lost_here > 0 {
+            lost += lost_here;
+            lost_rounds.push(round);
+        }
+        expected = stored;
+    }
+    eprintln!("{backend:?}: {ROUNDS} rounds of two concurrent PATCHes, {lost} lost changes, {:.1?}", started.elapsed());
+    lost_rounds.truncate(10);
+    assert_eq!((lost, lost_rounds), (0, vec![]), "changes lost, and the first rounds they were lost in");
+}
+
+/// Two maintainers each unset a different minimum of one container rule at the same moment.
+/// Each PATCH alone is valid; both together would leave no minimum. Validation sees the rule
+/// as the other PATCH left it, so exactly one gets 200 and the other GitLab's 422.
+pub async fn concurrent_unsets_are_validated_against_each_other(backend: Backend) {
+    const ROUNDS: usize = 200;
+    let s = Server::start(backend).await;
+    let m = Some(s.maintainer.as_str());
+    let rule = json!({"repository_path_pattern": "my-group/my-project/u", "minimum_access_level_for_push": "owner"});
+    let (status, created) = s.call(Method::POST, CONTAINER_RULES, m, Some(rule)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let one = format!("{CONTAINER_RULES}/{}", created["id"]);
+    let no_minimum =
+        json!({"message": {"error": ["A rule must have at least a minimum access role for push or delete."]}});
+    for round in 0..ROUNDS {
+        let both = json!({"minimum_access_level_for_push": "owner", "minimum_access_level_for_delete": "owner"});
+        assert_eq!(s.call(Method::PATCH, &one, m, Some(both)).await.0, StatusCode::OK);
+        let (push, delete) = tokio::join!(
+            s.call(Method::PATCH, &one, m, Some(json!({"minimum_access_level_for_push": ""}))),
+            s.call(Method::PATCH, &one, m, Some(json!({"minimum_access_level_for_delete": ""}))),
+        );
+        let (_, list) = s.call(Method::GET, CONTAINER_RULES, m, None).await;
+        let stored =
+            (list[0]["minimum_access_level_for_push"].clone(), list[0]["minimum_access_level_for_delete"].clone());
+        match (push.0, delete.0) {
+            (StatusCode::OK, StatusCode::UNPROCESSABLE_ENTITY) => {
+                assert_eq!(delete.1, no_minimum, "round {round}");
+                assert_eq!(stored, (Value::Null, json!("owner")), "round {round}");
+            }
+            (StatusCode::UNPROCESSABLE_ENTITY, StatusCode::OK) => {
+                assert_eq!(push.1, no_minimum, "round {round}");
+                assert_eq!(stored, (json!("owner"), Value::Null), "round {round}");
+            }
+            other => panic!("round {round}: {other:?}, {} {}, stored {stored:?}", push.1, delete.1),
+        }
+    }
+}
+
+/// Record every UPDATE and DELETE of a container rule, in commit order, in `rule_events`.
+async fn record_container_rule_events(db: &sqlx::AnyPool, backend: Backend) {
+    let sql = match backend {
+        Backend::Sqlite => {
+            "CREATE TABLE rule_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, rule_id INTEGER NOT NULL, event TEXT NOT NULL);
+             CREATE TRIGGER rule_updated AFTER UPDATE ON container_repository_protection_rules
+                 BEGIN INSERT INTO rule_events (rule_id, event) VALUES (OLD.id, 'update'); END;
+             CREATE TRIGGER rule_deleted AFTER DELETE ON container_repository_protection_rules
+                 BEGIN INSERT INTO rule_events (rule_id, event) VALUES (OLD.id, 'delete'); END;"
+        }
+        Backend::Postgres => {
+            "CREATE TABLE rule_events (seq BIGSERIAL PRIMARY KEY, rule_id BIGINT NOT NULL, event TEXT NOT NULL);
+             CREATE FUNCTION record_rule_event() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN INSERT INTO rule_events (rule_id, event) VALUES (OLD.id, lower(TG_OP)); RETURN NULL; END $$;
+             CREATE TRIGGER rule_events AFTER UPDATE OR DELETE ON container_repository_protection_rules
+                 FOR EACH ROW EXECUTE FUNCTION record_rule_event();"
+        }
+    };
+    sqlx::raw_sql(sql).execute(db).await.unwrap();
+}
+
+/// A PATCH racing a DELETE of the same rule: the PATCH answers 200 only if it changed the
+/// row before the DELETE removed it (the database's own record of events says so), else
+/// 404; no acknowledged write is missing from `rules_version`, and no refused one is in it.
+pub async fn patch_racing_delete_is_200_only_for_a_row_that_still_existed(backend: Backend) {
+    const ROUNDS: usize = 300;
+    let s = Server::start(backend).await;
+    let m = Some(s.maintainer.as_str());
+    let db = direct(&s.url).await;
+    record_container_rule_events(&db, backend).await;
+    let version_before = rules_version(&db).await;
+    let (mut acknowledged_writes, mut patched_first, mut deleted_first) = (0, 0, 0);
+    let started = std::time::Instant::now();
+    for round in 0..ROUNDS {
+        let rule = json!({"repository_path_pattern": format!("my-group/my-project/d{round}"),
+                          "minimum_access_level_for_push": "maintainer"});
+        let (status, created) = s.call(Method::POST, CONTAINER_RULES, m, Some(rule)).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        acknowledged_writes += 1;
+        let one = format!("{CONTAINER_RULES}/{}", created["id"]);
+        let patch = s.call(Method::PATCH, &one, m, Some(json!({"minimum_access_level_for_push": "owner"})));
+        let delete = s.call(Method::DELETE, &one, m, None);
+        // Either request first on the wire, in turn.
+        let ((patch_status, patch_body), (delete_status, delete_body)) = if round % 2 == 0 {
+            tokio::join!(patch, delete)
+        } else {
+            let (deleted, patched) = tokio::join!(delete, patch);
+            (patched, deleted)
+        };
+        assert_eq!(delete_status, StatusCode::NO_CONTENT, "round {round}: {delete_body}");
+        acknowledged_writes += 1;
+        let events: Vec<String> = sqlx::query_scalar("SELECT event FROM rule_events WHERE rule_id = $1 ORDER BY seq")
+            .bind(created["id"].as_i64().unwrap())
+            .fetch_all(&db)
+            .await
+            .unwrap();
+        match patch_status {
+            StatusCode::OK => {
+                assert_eq!(events, ["update", "delete"], "round {round}: a 200 for a row that was gone");
+                assert_eq!(patch_body["minimum_access_level_for_push"], "owner");
+                acknowledged_writes += 1;
+                patched_first += 1;
+            }
+            StatusCode::NOT_FOUND => {
+                assert_eq!(events, ["delete"], "round {round}");
+                assert_eq!(patch_body, json!({"message": "404 Protection Rule Not Found"}));
+                deleted_first += 1;
+            }
+            other => panic!("round {round}: PATCH answered {other}: {patch_body}"),
+        }
+    }
+    let (status, list) = s.call(Method::GET, CONTAINER_RULES, m, None).await;
+    assert_eq!((status, list), (StatusCode::OK, json!([])));
+    assert_eq!(rules_version(&db).await - version_before, acknowledged_writes, "one version per acknowledged write");
+    eprintln!(
+        "{backend:?}: {ROUNDS} PATCH/DELETE races: PATCH first {patched_first}, DELETE first {deleted_first}, {:.1?}",
+        started.elapsed()
+    );
+}
+
+fn is_check_violation(result: Result<sqlx::any::AnyQueryResult, sqlx::Error>) -> bool {
+    matches!(result, Err(sqlx::Error::Database(error)) if error.kind() == sqlx::error::ErrorKind::CheckViolation)
+}
+
+/// Insert a rule by SQL, bypassing the server: `(minimum for push, minimum for delete)`.
+async fn insert_package_rule(
+    db: &sqlx::AnyPool,
+    pattern: &str,
+    push: Option<i64>,
+    delete: Option<i64>,
+) -> Result<sqlx::any::AnyQueryResult, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO package_protection_rules (project_id, package_name_pattern, package_type, \
+         minimum_access_level_for_push, minimum_access_level_for_delete) VALUES (1, $1, 'generic', $2, $3)",
+    )
+    .bind(pattern)
+    .bind(push)
+    .bind(delete)
+    .execute(db)
+    .await
+}
+
+async fn insert_container_rule(
+    db: &sqlx::AnyPool,
+    pattern: &str,
+    push: Option<i64>,
+    delete: Option<i64>,
+) -> Result<sqlx::any::AnyQueryResult, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO container_repository_protection_rules (project_id, repository_path_pattern, \
+         minimum_access_level_for_push, minimum_access_level_for_delete) VALUES (1, $1, $2, $3)",
+    )
+    .bind(pattern)
+    .bind(push)
+    .bind(delete)
+    .execute(db)
+    .await
+}
+
+/// The levels GitLab accepts per rule kind and field, and at least one minimum, hold in the
+/// schema itself: SQL that goes around the server cannot store a rule the API would refuse.
+pub async fn schema_refuses_impossible_rules(backend: Backend) {
+    let s = Server::start(backend).await;
+    let db = direct(&s.url).await;
+    // Package rules: push maintainer (40), owner (50), admin (60); delete owner or admin only.
+    for (push, delete) in
+        [(Some(30), None), (Some(45), None), (Some(0), Some(50)), (None, Some(40)), (None, Some(70)), (None, None)]
+    {
+        let refused = is_check_violation(insert_package_rule(&db, "p", push, delete).await);
+        assert!(refused, "package rule with push {push:?}, delete {delete:?} was stored");
+    }
+    for (pattern, push, delete) in [("a", Some(40), None), ("b", None, Some(50)), ("c", Some(60), Some(60))] {
+        insert_package_rule(&db, pattern, push, delete).await.unwrap();
+    }
+    // Container rules: maintainer, owner or admin for either field.
+    for (push, delete) in [(Some(30), None), (None, Some(20)), (Some(40), Some(-1)), (Some(61), None), (None, None)] {
+        let refused = is_check_violation(insert_container_rule(&db, "my-group/my-project/x", push, delete).await);
+        assert!(refused, "container rule with push {push:?}, delete {delete:?} was stored");
+    }
+    insert_container_rule(&db, "my-group/my-project/y", None, Some(40)).await.unwrap();
+    // Changing a stored rule is held to the same.
+    for sql in [
+        "UPDATE package_protection_rules SET minimum_access_level_for_delete = 40 WHERE package_name_pattern = 'a'",
+        "UPDATE package_protection_rules SET minimum_access_level_for_push = NULL WHERE package_name_pattern = 'a'",
+        "UPDATE container_repository_protection_rules SET minimum_access_level_for_delete = NULL",
+    ] {
+        assert!(is_check_violation(sqlx::query(sql).execute(&db).await), "{sql}");
+    }
+    // What SQL stored is what the API lists.
+    let (status, list) = s.call(Method::GET, PACKAGE_RULES, Some(&s.maintainer), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list.as_array().map(Vec::len), Some(3), "{list}");
+}
+
+/// A database created before the checks existed takes the migration that adds them: its
+/// rules are kept as they were (ids, fields, and the ids of deleted rules never given out
+/// again), and from then on the checks hold. A database holding a rule the checks refuse
+/// does not migrate, and keeps its data, until the rule is fixed.
+pub async fn checks_migration_keeps_an_existing_database(backend: Backend) {
+    use pkgprotect::{AccessLevel, RuleKind};
+    let url = fresh_database(backend).await;
+    let db = direct(&url).await;
+    let mut first_only = match backend {
+        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+    };
+    first_only.migrations = first_only.migrations.iter().filter(|m| m.version == 1).cloned().collect::<Vec<_>>().into();
+    first_only.run(&db).await.unwrap();
+    sqlx::query("INSERT INTO projects (full_path, full_path_lower) VALUES ('g/p', 'g/p')").execute(&db).await.unwrap();
+    for (pattern, push, delete) in [("one", Some(40), None), ("two", None, Some(60)), ("three", Some(50), Some(50))] {
+        insert_package_rule(&db, pattern, push, delete).await.unwrap();
+    }
+    sqlx::query("DELETE FROM package_protection_rules WHERE package_name_pattern = 'three'")
+        .execute(&db)
+        .await
+        .unwrap();
+    insert_container_rule(&db, "g/p/a", Some(40), Some(40)).await.unwrap();
+    // A rule the checks refuse, stored before they existed (here: a developer minimum).
+    insert_container_rule(&db, "g/p/bad", Some(30), None).await.unwrap();
+    let refused = pkgprotect_server::db::Store::connect(&url).await;
+    assert!(refused.is_err(), "a database with an impossible rule migrated");
+    let kept: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM container_repository_protection_rules").fetch_one(&db).await.unwrap();
+    assert_eq!(kept, 2, "the failed migration changed the data");
+    sqlx::query("UPDATE container_repository_protection_rules SET minimum_access_level_for_push = 40 WHERE repository_path_pattern = 'g/p/bad'")
+        .execute(&db)
+        .await
+        .unwrap();
+    let store = pkgprotect_server::db::Store::connect(&url).await.unwrap();
+    let package = store.rules(1, RuleKind::Package).await.unwrap();
+    let summary: Vec<_> = package
+        .iter()
+        .map(|r| {
+            (r.id(), r.pattern().to_owned(), r.minimum_access_level_for_push(), r.minimum_access_level_for_delete())
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (Some(1), "one".to_owned(), Some(AccessLevel::Maintainer), None),
+            (Some(2), "two".to_owned(), None, Some(AccessLevel::Admin)),
+        ]
+    );
+    assert_eq!(store.rules(1, RuleKind::ContainerRepository).await.unwrap().len(), 2);
+    let next: i64 = sqlx::query_scalar(
+        "INSERT INTO package_protection_rules (project_id, package_name_pattern, package_type, \
+         minimum_access_level_for_push) VALUES (1, 'four', 'generic', 40) RETURNING id",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(next, 4, "the id of the deleted rule 3 was given out again");
+    assert!(is_check_violation(insert_package_rule(&db, "five", None, None).await));
+    assert!(is_check_violation(insert_container_rule(&db, "g/p/c", Some(10), None).await));
+    store.close().await;
 }
