@@ -11,8 +11,8 @@
 
 use crate::errors::FieldError;
 use pkgprotect::{AccessLevel, Action, Actor, PackageType, Rule, RuleSet, TargetKind, Verdict};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use wasm_bindgen::JsValue;
 
@@ -49,12 +49,11 @@ pub enum Shape {
 }
 
 /// Where in `value`, which does not parse as the `T` of `shape`, the fault lies: a field
-/// the shape does not have, or one whose value does not parse as that field's type.
-/// Otherwise (a missing field, fields that do not go together) the value as a whole.
+/// the shape does not have, one whose value does not parse as that field's type (inside an
+/// actor: `actor.access_level`), or a package's missing `package_type`. Otherwise (fields
+/// that do not go together, a missing pattern or name) the value as a whole.
 fn locate(value: &Value, shape: Shape, field: &str) -> String {
-    fn fails<T: DeserializeOwned>(value: &Value) -> bool {
-        T::deserialize(value).is_err()
-    }
+    use fails_as as fails;
     let Value::Object(map) = value else {
         return field.to_owned();
     };
@@ -71,10 +70,44 @@ fn locate(value: &Value, shape: Shape, field: &str) -> String {
         (Shape::Other, _) => false,
         _ => true,
     };
-    match map.iter().find(|(key, value)| bad(key, value)) {
-        Some((key, _)) => format!("{field}.{key}"),
-        None => field.to_owned(),
+    if let Some((key, value)) = map.iter().find(|(key, value)| bad(key, value)) {
+        let at = format!("{field}.{key}");
+        return if key == "actor" { locate_in_actor(value, &at) } else { at };
     }
+    let present = |key: &str| map.get(key).is_some_and(|value| !value.is_null());
+    let (name, other) = match shape {
+        Shape::Rule => ("package_name_pattern", "repository_path_pattern"),
+        _ => ("package_name", "repository_path"),
+    };
+    if shape != Shape::Other && present(name) && !present(other) && !present("package_type") {
+        return format!("{field}.package_type");
+    }
+    field.to_owned()
+}
+
+/// The field inside an `actor` (the `{ type, access_level }` of the API's `Actor` type) that
+/// keeps it from parsing.
+fn locate_in_actor(actor: &Value, field: &str) -> String {
+    let Value::Object(map) = actor else {
+        return field.to_owned();
+    };
+    let user = match map.get("type").and_then(Value::as_str) {
+        Some("user") => true,
+        Some("deploy_token") => false,
+        _ => return format!("{field}.type"),
+    };
+    let known: &[&str] = if user { &["type", "access_level"] } else { &["type"] };
+    if let Some(unknown) = map.keys().find(|key| !known.contains(&key.as_str())) {
+        return format!("{field}.{unknown}");
+    }
+    if user && map.get("access_level").is_none_or(fails_as::<AccessLevel>) {
+        return format!("{field}.access_level");
+    }
+    field.to_owned()
+}
+
+fn fails_as<T: DeserializeOwned>(value: &Value) -> bool {
+    T::deserialize(value).is_err()
 }
 
 /// `value` as a `T` of `shape`, naming `field` (or the field inside it at fault) on error.
@@ -132,9 +165,31 @@ pub fn rules_arg(rules: &JsValue) -> Result<Vec<Rule>, FieldError> {
         return Err(FieldError::new("rules", "rules is required (an array)"));
     };
     match RuleSet::parse_gitlab_json(&json) {
-        Ok(list) => Ok(list),
+        Ok(list) => {
+            list.iter().enumerate().try_for_each(|(index, rule)| safe_ids(rule, &format!("rules[{index}]")))?;
+            Ok(list)
+        }
         Err(_) => Err(list_error::<Rule>(&json, Shape::Rule, "rules")),
     }
+}
+
+/// The largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
+const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+/// Ids from JavaScript numbers must be exact integers: past 2^53 the number the caller wrote
+/// is not the one the engine would see (nor the one an answer would give back).
+pub fn safe_ids(rule: &Rule, field: &str) -> Result<(), FieldError> {
+    let project_id = match rule {
+        Rule::Package(rule) => rule.project_id,
+        Rule::ContainerRepository(rule) => rule.project_id,
+    };
+    for (key, id) in [("id", rule.id()), ("project_id", project_id)] {
+        if let Some(id) = id.filter(|id| !(-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(id)) {
+            let at = format!("{field}.{key}");
+            return Err(FieldError::new(at.clone(), format!("{at} must be an integer, got `{id}`")));
+        }
+    }
+    Ok(())
 }
 
 /// The JS argument `value` as a list of `T`.
@@ -226,7 +281,13 @@ impl Targets {
         Ok(Targets {
             kind: kind_option(&mut map)?,
             action: required_option(&mut map, "action")?,
-            actor: required_option(&mut map, "actor")?,
+            actor: match map.remove("actor") {
+                Some(actor) => Actor::deserialize(&actor).map_err(|error| {
+                    let at = locate_in_actor(&actor, "options.actor");
+                    FieldError::new(at.clone(), format!("{at}: {error}"))
+                })?,
+                None => return Err(FieldError::new("options.actor", "options.actor is required")),
+            },
         })
     }
 }
@@ -293,12 +354,24 @@ mod tests {
         let ok = json!({"repository_path": "a", "action": "push", "actor": user});
         let err =
             requests(json!([ok, {"repository_path": "a", "action": "push", "actor": {"type": "user"}}])).unwrap_err();
-        assert_eq!(err.field, "requests[1].actor");
+        assert_eq!(err.field, "requests[1].actor.access_level");
         let err = requests(json!([{"repository_path": "a", "action": "pull", "actor": user}])).unwrap_err();
         assert_eq!(err.field, "requests[0].action");
         let err = requests(json!([{"package_name": "a", "action": "push", "actor": user}])).unwrap_err();
-        assert_eq!(err.field, "requests[0]");
+        assert_eq!(err.field, "requests[0].package_type");
         assert!(err.message.contains("missing field `package_type`"), "{}", err.message);
+        let err = requests(json!([{"package_name": "a", "repository_path": "b", "action": "push", "actor": user}]));
+        assert_eq!(err.unwrap_err().field, "requests[0]");
+        let actor = |actor: Value| {
+            let request = json!([{"repository_path": "a", "action": "push", "actor": actor}]);
+            requests(request).unwrap_err().field
+        };
+        assert_eq!(actor(json!("user")), "requests[0].actor");
+        assert_eq!(actor(json!({"access_level": "owner"})), "requests[0].actor.type");
+        assert_eq!(actor(json!({"type": "bot"})), "requests[0].actor.type");
+        assert_eq!(actor(json!({"type": "user"})), "requests[0].actor.access_level");
+        assert_eq!(actor(json!({"type": "user", "access_level": 30})), "requests[0].actor.access_level");
+        assert_eq!(actor(json!({"type": "user", "access_level": "owner", "x": 1})), "requests[0].actor.x");
         let err = requests(json!([3])).unwrap_err();
         assert_eq!(err.field, "requests[0]");
         let err = requests(json!({})).unwrap_err();
@@ -327,7 +400,8 @@ mod tests {
             "options.action"
         );
         let err = targets(json!({"kind": "npm", "action": "push", "actor": {"type": "bot"}})).unwrap_err();
-        assert_eq!(err.field, "options.actor");
+        assert_eq!(err.field, "options.actor.type");
+        assert_eq!(targets(json!({"kind": "npm", "action": "push", "actor": []})).unwrap_err().field, "options.actor");
     }
 
     #[test]

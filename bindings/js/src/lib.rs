@@ -31,7 +31,7 @@ mod glue;
 use convert::{Shape, Targets, arg, list_arg, options_arg, preview_kind, string_arg, to_js, to_u32, verdict_code};
 use errors::{FieldError, Given, decision_failure, rule_set_failure, rule_validation_error};
 use pkgprotect::{DecisionRequest, OffsetUnit, Rule, RuleKind, RuleSet, Summary, ValidationContext, Verdict};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 
@@ -238,7 +238,7 @@ fn validation_inputs(rule: &JsValue, options: &JsValue) -> Result<(String, Valid
 }
 
 fn stringify_object(value: &JsValue) -> Result<Option<String>, FieldError> {
-    if !value.is_object() {
+    if !value.is_object() || js_sys::Array::is_array(value) {
         return Ok(None);
     }
     convert::stringify(value, "rule")
@@ -298,9 +298,9 @@ impl ValidateOptions {
 
     fn from_map(mut map: Map<String, Value>) -> Result<Self, FieldError> {
         let kind = match map.remove("kind") {
-            Some(Value::String(kind)) => {
-                kind.parse::<RuleKind>().map_err(|e| FieldError::new("options.kind", e.to_string()))?
-            }
+            // GitLab's names only, as the core's JSON spells them (not the CLI's `container`).
+            Some(Value::String(kind)) => RuleKind::deserialize(Value::String(kind.clone()))
+                .map_err(|_| FieldError::new("options.kind", pkgprotect::UnknownRuleKind(kind).to_string()))?,
             _ => {
                 return Err(FieldError::new(
                     "options.kind",
@@ -318,7 +318,11 @@ impl ValidateOptions {
             Some(Value::Array(items)) => items
                 .into_iter()
                 .enumerate()
-                .map(|(index, item)| convert::from_value(item, Shape::Rule, &format!("options.existingRules[{index}]")))
+                .map(|(index, item)| {
+                    let field = format!("options.existingRules[{index}]");
+                    let rule = convert::from_value(item, Shape::Rule, &field)?;
+                    convert::safe_ids(&rule, &field).map(|()| rule)
+                })
                 .collect::<Result<_, _>>()?,
             Some(_) => {
                 return Err(FieldError::new(
@@ -329,7 +333,11 @@ impl ValidateOptions {
         };
         let previous = match map.remove("previous") {
             None | Some(Value::Null) => None,
-            Some(value) => Some(convert::from_value(value, Shape::Rule, "options.previous")?),
+            Some(value) => {
+                let rule = convert::from_value(value, Shape::Rule, "options.previous")?;
+                convert::safe_ids(&rule, "options.previous")?;
+                Some(rule)
+            }
         };
         Ok(ValidateOptions { kind, project_path, existing_rules, previous })
     }
@@ -632,7 +640,7 @@ mod tests {
     #[test]
     fn existing_rules_errors_name_the_rule() {
         let err = options(json!({"kind": "package", "existingRules": [{"package_name_pattern": "a"}]})).unwrap_err();
-        assert_eq!(err.field, "options.existingRules[0]");
+        assert_eq!(err.field, "options.existingRules[0].package_type");
         assert!(err.message.contains("package_type"), "{}", err.message);
     }
 

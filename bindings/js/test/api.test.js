@@ -136,8 +136,6 @@ test("validateRule reports GitLab's parameter errors (400)", () => {
   assert.deepEqual(nullMinimum.errors, [
     { field: "base", message: "A rule must have at least a minimum access role for push or delete." },
   ]);
-  // An array is an object in JS but not GitLab's parameter object: the core answers 400.
-  assert.equal(validateRule([], { kind: "package" }).httpStatus, 400);
 });
 
 test("validateRule checks uniqueness, the container path prefix and updates", () => {
@@ -176,9 +174,20 @@ test("validateRule and parseRule throw PkgprotectError for bad arguments", () =>
     throwsFor(() => call(undefined, { kind: "package" }), "rule");
     throwsFor(() => call("x", { kind: "package" }), "rule");
     throwsFor(() => call(null, { kind: "package" }), "rule");
+    throwsFor(() => call([], { kind: "package" }), "rule");
+    // GitLab's rule kinds only (the CLI's `container` alias is not one).
+    throwsFor(() => call(npmRule("a"), { kind: "container" }), "options.kind");
+    throwsFor(
+      () => call(npmRule("a"), { kind: "package", existingRules: [{ ...npmRule("a"), id: 2 ** 60 }] }),
+      "options.existingRules[0].id",
+    );
+    throwsFor(
+      () => call(npmRule("a"), { kind: "package", previous: { ...npmRule("a"), id: 1, project_id: -(2 ** 53) } }),
+      "options.previous.project_id",
+    );
     const existing = throwsFor(
       () => call(npmRule("a"), { kind: "package", existingRules: [{ id: 1, package_name_pattern: "a" }] }),
-      "options.existingRules[0]",
+      "options.existingRules[0].package_type",
     );
     assert.match(existing.message, /package_type/);
     throwsFor(
@@ -231,7 +240,6 @@ test("parseRule throws RuleValidationError with GitLab's status, once, and every
   // The same answer as validateRule, for every refusal.
   const validation = validateRule({ package_name_pattern: "x", package_type: "composer" }, { kind: "package" });
   assert.deepEqual({ httpStatus: params.httpStatus, errors: params.errors }, { httpStatus: 400, errors: validation.errors });
-  throwsFor(() => parseRule([], { kind: "package" }), "base", RuleValidationError);
 });
 
 const demoRules = [
@@ -462,14 +470,21 @@ test("compile, decide and the one-shot calls throw PkgprotectError for malformed
     assert.match(typo.message, /unknown field `minimum_acess_level_for_delete`/);
     throwsFor(() => compile([{ id: 1, package_name_pattern: "a", package_type: "composer" }]), "rules[0].package_type");
     throwsFor(() => compile([{ id: "1", ...npmRule("a") }]), "rules[0].id");
-    const missing = throwsFor(() => compile([{ id: 1, package_name_pattern: "a" }]), "rules[0]");
+    const missing = throwsFor(() => compile([{ id: 1, package_name_pattern: "a" }]), "rules[0].package_type");
     assert.match(missing.message, /package_type/);
+    throwsFor(() => compile([{ id: 1, package_name_pattern: "a", repository_path_pattern: "b" }]), "rules[0]");
+    throwsFor(() => compile([{ id: 1 }]), "rules[0]");
+    // Ids must be exact JavaScript integers.
+    throwsFor(() => compile([{ ...npmRule("a"), id: 2 ** 53 }]), "rules[0].id");
+    throwsFor(() => compile([{ ...npmRule("a"), id: 1.5 }]), "rules[0].id");
+    throwsFor(() => compile([{ id: 1, ...npmRule("a") }, { id: 2, project_id: 2 ** 60, ...npmRule("b") }]), "rules[1].project_id");
+    assert.equal(compile([{ ...npmRule("a"), id: 2 ** 53 - 1 }]).length, 1);
   }
   for (const oneShot of [decide, explain]) {
     throwsFor(() => oneShot(demoRules), "request");
     throwsFor(() => oneShot(undefined, npmPush("a")), "rules");
     throwsFor(() => oneShot([{ id: 1 }], npmPush("a")), "rules[0]");
-    throwsFor(() => oneShot(demoRules, { ...npmPush("a"), actor: { type: "user" } }), "request.actor");
+    throwsFor(() => oneShot(demoRules, { ...npmPush("a"), actor: { type: "user" } }), "request.actor.access_level");
     // A malformed request is reported even when the rules are JSON text the core would refuse.
     throwsFor(() => oneShot("not json", { ...npmPush("a"), action: "pull" }), "request.action");
   }
@@ -479,11 +494,17 @@ test("compile, decide and the one-shot calls throw PkgprotectError for malformed
     for (const call of [(r) => rules.decide(r), (r) => rules.explain(r)]) {
       throwsFor(() => call(), "request");
       throwsFor(() => call(null), "request");
-      const missing = throwsFor(() => call({ package_name: "a", action: "push", actor: developer }), "request");
+      const missing = throwsFor(() => call({ package_name: "a", action: "push", actor: developer }), "request.package_type");
       assert.match(missing.message, /missing field `package_type`/);
+      throwsFor(() => call({ action: "push", actor: developer }), "request");
       throwsFor(() => call({ repository_path: "a", action: "pull", actor: developer }), "request.action");
       throwsFor(() => call({ ...npmPush("a"), package_type: "composer" }), "request.package_type");
-      throwsFor(() => call({ ...npmPush("a"), actor: { type: "bot" } }), "request.actor");
+      throwsFor(() => call({ ...npmPush("a"), actor: { type: "bot" } }), "request.actor.type");
+      throwsFor(() => call({ ...npmPush("a"), actor: { type: "user" } }), "request.actor.access_level");
+      throwsFor(() => call({ ...npmPush("a"), actor: { type: "user", access_level: "boss" } }), "request.actor.access_level");
+      throwsFor(() => call({ ...npmPush("a"), actor: { ...developer, level: 30 } }), "request.actor.level");
+      throwsFor(() => call({ ...npmPush("a"), actor: "developer" }), "request.actor");
+      throwsFor(() => call({ package_name: "a", action: "push", actor: developer }), "request.package_type");
       throwsFor(() => call({ ...npmPush("a"), extra: 1 }), "request.extra");
       throwsFor(() => call({ ...npmPush("a"), repository_path: "a" }), "request");
     }
@@ -491,7 +512,7 @@ test("compile, decide and the one-shot calls throw PkgprotectError for malformed
       () => rules.decideBatch([{ repository_path: "a", action: "push", actor: developer }, { action: "push" }]),
       "requests[1]",
     );
-    throwsFor(() => rules.decideBatch([npmPush("a"), npmPush("b"), { ...npmPush("c"), actor: {} }]), "requests[2].actor");
+    throwsFor(() => rules.decideBatch([npmPush("a"), npmPush("b"), { ...npmPush("c"), actor: {} }]), "requests[2].actor.type");
     throwsFor(() => rules.decideBatch({}), "requests");
     throwsFor(() => rules.decideBatch(), "requests");
 
@@ -506,7 +527,8 @@ test("compile, decide and the one-shot calls throw PkgprotectError for malformed
     throwsFor(() => rules.decideNames(["a"], { ...options, kind: "container" }), "options.kind");
     throwsFor(() => rules.decideNames(["a"], { ...options, action: "pull" }), "options.action");
     throwsFor(() => rules.decideNames(["a"], { kind: "npm", actor: developer }), "options.action");
-    throwsFor(() => rules.decideNames(["a"], { ...options, actor: { type: "user", access_level: 30 } }), "options.actor");
+    throwsFor(() => rules.decideNames(["a"], { ...options, actor: { type: "user", access_level: 30 } }), "options.actor.access_level");
+    throwsFor(() => rules.decideNames(["a"], { ...options, actor: { type: "deploy-token" } }), "options.actor.type");
     throwsFor(() => rules.decideNames(["a"], { kind: "npm", action: "push" }), "options.actor");
     throwsFor(() => rules.decideNames(["a"], { ...options, packageType: "npm" }), "options.packageType");
   } finally {
