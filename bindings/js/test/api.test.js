@@ -71,6 +71,17 @@ test("the package exports exactly contract 0.2's API", () => {
   assert.equal(Object.getPrototypeOf(PkgprotectError.prototype), Error.prototype);
 });
 
+test("the browser entry (index.js) exports the same API, its init() and the same error classes", async () => {
+  const web = await import("../index.js");
+  assert.deepEqual(Object.keys(web).sort(), [...Object.keys(api), "default"].sort());
+  assert.equal(typeof web.default, "function");
+  // One errors.js module behind both entries and the Wasm side: `instanceof` holds across them.
+  for (const name of ["PkgprotectError", "RuleValidationError", "RuleSetError", "DecisionError", "RuleSet", "NameList"]) {
+    assert.equal(web[name], api[name], name);
+  }
+  assert.ok(throwsFor(() => compileRules([{ id: 1 }]), "rules[0]") instanceof web.PkgprotectError);
+});
+
 test("version() is the contract's, engineVersion() the core crate's", () => {
   const wit = readFileSync(new URL("../../../crates/pkgprotect-component/wit/policy.wit", import.meta.url), "utf8");
   assert.equal(version(), "0.2.0");
