@@ -387,8 +387,8 @@ pub fn compile_rules(
     JsRuleSet::compile(rules)
 }
 
-/// One-shot decision: compile `rules` and decide `request` once (few rules are scanned rather
-/// than indexed). Throws `RuleSetError` or `DecisionError`, either of which means: refuse.
+/// One-shot decision: decide `request` against `rules` once (the core scans them in order
+/// instead of indexing them). Throws `RuleSetError` or `DecisionError`, either of which means: refuse.
 #[wasm_bindgen(unchecked_return_type = "Summary")]
 pub fn decide(
     #[wasm_bindgen(unchecked_param_type = "Rule[] | string")] rules: JsValue,

@@ -400,7 +400,7 @@ test("one-shot decide and explain answer as a compiled rule set", () => {
   } finally {
     rules.free();
   }
-  // Past the scanning threshold the core indexes the rules: the same answers.
+  // Many rules: still the compiled set's answers.
   const many = Array.from({ length: 100 }, (_, i) => ({ id: i + 1, ...npmRule(`@team${i}/*`) }));
   assert.deepEqual(decide(many, npmPush("@team42/x")), { allowed: false, blocking_rules: 1, first_blocking_rule: 43 });
   assert.deepEqual(explain(many, npmPush("@team42/x")).blocking_rule_ids, [43]);
