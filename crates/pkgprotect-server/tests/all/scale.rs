@@ -37,8 +37,8 @@ pub async fn many_projects_decide_through_a_small_pool(backend: Backend) {
             minimum_access_level_for_push: Some(pkgprotect::AccessLevel::Owner),
             minimum_access_level_for_delete: None,
         });
-        store.save_rule(id, &package).await.unwrap();
-        store.save_rule(id, &container).await.unwrap();
+        store.insert_rule(id, &package).await.unwrap();
+        store.insert_rule(id, &container).await.unwrap();
     }
     store.close().await;
 
