@@ -209,6 +209,8 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 fn serve(args: ServeArgs) -> Result<ExitCode> {
     tracing_subscriber::fmt()
+        // Colour codes only for a terminal: log files and journald get plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
@@ -217,11 +219,22 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
     let engine: std::sync::Arc<dyn pkgprotect_server::engine::Engine> = match args.engine {
         EngineKind::Native => std::sync::Arc::new(pkgprotect_server::engine::NativeEngine),
         EngineKind::Component => {
-            let policy = load_component(
-                &args.component,
-                " (build it with `scripts/build-component.sh`, or use `--engine native`)",
-            )?;
-            std::sync::Arc::new(pkgprotect_server::engine::ComponentEngine::new(policy))
+            let limits = pkgprotect_host::Limits {
+                memory_bytes: args.instance_memory_mib as usize * (1 << 20),
+                ..pkgprotect_host::Limits::default()
+            };
+            let policy = pkgprotect_host::Policy::load_with(&args.component, limits).with_context(|| {
+                format!(
+                    "cannot load `--component` `{}` (build it with `scripts/build-component.sh`, or use `--engine native`)",
+                    args.component.display()
+                )
+            })?;
+            let mut pool = pkgprotect_server::engine::PoolLimits::default();
+            if let Some(instances) = args.pool_instances {
+                pool.instances = instances as usize;
+            }
+            pool.rule_sets_per_instance = args.rule_sets_per_instance as usize;
+            std::sync::Arc::new(pkgprotect_server::engine::ComponentEngine::with_limits(policy, pool))
         }
     };
     let source = database_source(&args.database);
@@ -231,6 +244,8 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         static_dir: Some(args.static_dir),
         demo: args.demo,
         engine,
+        cached_rule_sets: args.cached_rule_sets as usize,
+        shutdown_deadline: std::time::Duration::from_secs(args.shutdown_timeout),
     };
     runtime()?.block_on(pkgprotect_server::serve(config)).map_err(|error| match error {
         pkgprotect_server::ServeError::Listen { addr, source } => {

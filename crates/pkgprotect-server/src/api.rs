@@ -136,7 +136,9 @@ pub enum ApiError {
     Unprocessable(Vec<String>),
     /// 413; `connection_reusable` when the whole body was read (and discarded), so the
     /// connection can carry another request.
-    PayloadTooLarge { connection_reusable: bool },
+    PayloadTooLarge {
+        connection_reusable: bool,
+    },
     /// 405 `{"error": "405 Not Allowed"}`: the route exists, the method does not.
     MethodNotAllowed,
     /// 415 `{"error": …}`: a body of a content type GitLab does not read.
@@ -204,6 +206,9 @@ pub fn router(state: Arc<AppState>) -> Router {
     let package_rules = "/api/v4/projects/{id}/packages/protection/rules";
     let container_rules = "/api/v4/projects/{id}/registry/protection/repository/rules";
     Router::new()
+        .route("/-/health", get(health))
+        .route("/-/liveness", get(liveness))
+        .route("/-/readiness", get(readiness))
         .route("/api/v4/user", get(current_user))
         .route(package_rules, get(list_package_rules).post(create_package_rule))
         .route(&format!("{package_rules}/{{rule_id}}"), patch(update_package_rule).delete(delete_package_rule))
@@ -218,6 +223,42 @@ pub fn router(state: Arc<AppState>) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+}
+
+/// GitLab's `/-/health`: the process answers.
+async fn health() -> &'static str {
+    "GitLab OK"
+}
+
+/// GitLab's `/-/liveness`: the process is not wedged.
+async fn liveness() -> axum::Json<Value> {
+    axum::Json(json!({ "status": "ok" }))
+}
+
+/// GitLab's `/-/readiness`, with this server's checks: the database answers and the engine
+/// compiles and decides. 503 when either fails, so a load balancer stops sending traffic.
+async fn readiness(State(state): Shared) -> Response {
+    let db = state.store.ping().await.map_err(|error| error.to_string());
+    let engine_state = Arc::clone(&state);
+    let engine = tokio::task::spawn_blocking(move || engine_state.cache.engine_ready())
+        .await
+        .unwrap_or_else(|error| Err(format!("the engine check failed: {error}")));
+    // The details (which may name hosts) go to the log; the body says only what failed.
+    let check = |name: &str, result: &Result<(), String>| match result {
+        Ok(()) => json!([{ "status": "ok" }]),
+        Err(detail) => {
+            tracing::warn!(check = name, %detail, "readiness check failed");
+            json!([{ "status": "failed", "message": format!("{name} check failed") }])
+        }
+    };
+    let ready = db.is_ok() && engine.is_ok();
+    let body = json!({
+        "status": if ready { "ok" } else { "failed" },
+        "db_check": check("database", &db),
+        "engine_check": check("engine", &engine),
+    });
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, axum::Json(body)).into_response()
 }
 
 async fn not_found() -> ApiError {

@@ -145,6 +145,12 @@ impl Store {
         Ok(store)
     }
 
+    /// One round trip to the database (readiness checks).
+    pub async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1").fetch_one(&self.pool).await?;
+        Ok(())
+    }
+
     pub async fn is_empty(&self) -> Result<bool, DbError> {
         let row = sqlx::query("SELECT COUNT(*) FROM projects").fetch_one(&self.pool).await?;
         Ok(row.try_get::<i64, _>(0)? == 0)

@@ -316,6 +316,13 @@ impl RuleSetCache {
         self.engine.name()
     }
 
+    /// Whether the engine compiles and decides: an empty rule set, compiled and not kept.
+    pub fn engine_ready(&self) -> Result<(), String> {
+        let set = self.engine.compile(Vec::new())?;
+        let answers = set.decide_batch(&[]);
+        if answers.is_empty() { Ok(()) } else { Err("the engine answered requests it was not asked".into()) }
+    }
+
     /// How many compiled sets the cache holds.
     pub fn len(&self) -> usize {
         self.sets.lock().unwrap_or_else(PoisonError::into_inner).0.len()

@@ -28,8 +28,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
 
 /// How to run the server.
 #[derive(Clone)]
@@ -41,6 +43,10 @@ pub struct Config {
     /// Seed the demo project when the database is empty.
     pub demo: bool,
     pub engine: Arc<dyn Engine>,
+    /// Most compiled rule sets kept (see [`engine::RuleSetCache`]).
+    pub cached_rule_sets: usize,
+    /// How long in-flight requests may take to finish after SIGTERM or SIGINT.
+    pub shutdown_deadline: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -50,6 +56,8 @@ impl std::fmt::Debug for Config {
             .field("static_dir", &self.static_dir)
             .field("demo", &self.demo)
             .field("engine", &self.engine.name())
+            .field("cached_rule_sets", &self.cached_rule_sets)
+            .field("shutdown_deadline", &self.shutdown_deadline)
             .finish_non_exhaustive()
     }
 }
@@ -62,6 +70,8 @@ impl Default for Config {
             static_dir: None,
             demo: false,
             engine: Arc::new(NativeEngine),
+            cached_rule_sets: engine::DEFAULT_CACHED_RULE_SETS,
+            shutdown_deadline: Duration::from_secs(30),
         }
     }
 }
@@ -81,15 +91,33 @@ pub enum ServeError {
 
 /// The whole HTTP application over an open store.
 pub fn app(store: Store, engine: Arc<dyn Engine>, static_dir: Option<PathBuf>) -> Router {
-    let state = Arc::new(AppState { store, cache: RuleSetCache::new(engine) });
+    app_with_cache(store, RuleSetCache::new(engine), static_dir)
+}
+
+/// [`app`] with a rule-set cache of the caller's size.
+pub fn app_with_cache(store: Store, cache: RuleSetCache, static_dir: Option<PathBuf>) -> Router {
+    let state = Arc::new(AppState { store, cache });
     let mut router = api::router(state);
     if let Some(dir) = static_dir.filter(|d| d.is_dir()) {
         router = router.fallback_service(ServeDir::new(dir));
     }
-    router.layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+    // The last layer added runs first: the id is set, then the request is logged under it.
+    router
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(PropagateRequestIdLayer::new(access_log::HEADER))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(access_log::span)
+                .on_request(())
+                .on_response(access_log::on_response)
+                .on_failure(()),
+        )
+        .layer(SetRequestIdLayer::new(access_log::HEADER, access_log::Ids::new()))
 }
 
-/// Open the database, seed the demo if asked and the database is empty, and serve until Ctrl-C.
+/// Open the database, seed the demo if asked and the database is empty, and serve until
+/// SIGTERM or SIGINT; then stop accepting and let in-flight requests finish (up to
+/// `config.shutdown_deadline`).
 pub async fn serve(config: Config) -> Result<(), ServeError> {
     let store = Store::connect(&config.database_url).await?;
     if config.demo {
@@ -106,8 +134,9 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     let local = listener.local_addr()?;
     tracing::info!(%local, engine = config.engine.name(), "pkgprotect server listening");
     println!("pkgprotect server listening on http://{local} (engine: {})", config.engine.name());
-    let app = app(store.clone(), config.engine, config.static_dir);
-    serve_http1(listener, app, shutdown_signal()).await;
+    let cache = RuleSetCache::with_capacity(config.engine, config.cached_rule_sets);
+    let app = app_with_cache(store.clone(), cache, config.static_dir);
+    serve_http1(listener, app, shutdown_signal(), config.shutdown_deadline).await;
     store.close().await;
     Ok(())
 }
@@ -117,8 +146,14 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
 /// ever (the per-request `TimeoutLayer` starts only once the headers are in).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Serve `app` over HTTP/1.1 until `shutdown` resolves, then let open requests finish.
-async fn serve_http1(listener: tokio::net::TcpListener, app: Router, shutdown: impl Future<Output = ()>) {
+/// Serve `app` over HTTP/1.1 until `shutdown` resolves, then let open requests finish
+/// within `deadline`.
+async fn serve_http1(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()>,
+    deadline: Duration,
+) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
@@ -145,11 +180,77 @@ async fn serve_http1(listener: tokio::net::TcpListener, app: Router, shutdown: i
         }
     }
     drop(listener);
-    graceful.shutdown().await;
+    tracing::info!(?deadline, "shutting down: no new connections, waiting for in-flight requests");
+    match tokio::time::timeout(deadline, graceful.shutdown()).await {
+        Ok(()) => tracing::info!("all requests finished"),
+        Err(_) => tracing::warn!(?deadline, "requests still running at the shutdown deadline; stopping anyway"),
+    }
 }
 
+/// SIGTERM (systemd, Kubernetes) or SIGINT (Ctrl-C), whichever comes first.
 async fn shutdown_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM; only SIGINT stops the server gracefully");
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+/// The access log: one line per request with a request id, method, path (never the query,
+/// which may carry a token), status and latency; the id is echoed as `X-Request-Id`.
+mod access_log {
+    use axum::body::Body;
+    use axum::http::{HeaderName, HeaderValue, Request, Response};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::Duration;
+    use tower_http::request_id::{MakeRequestId, RequestId};
+    use tracing::Span;
+
+    pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+    /// Ids unique within the process and across restarts: the start time, then a counter.
+    #[derive(Clone)]
+    pub struct Ids {
+        prefix: u64,
+        next: Arc<AtomicU64>,
+    }
+
+    impl Ids {
+        pub fn new() -> Self {
+            let prefix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            Ids { prefix, next: Arc::new(AtomicU64::new(1)) }
+        }
+    }
+
+    impl MakeRequestId for Ids {
+        fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+            let n = self.next.fetch_add(1, Ordering::Relaxed);
+            HeaderValue::from_str(&format!("{:x}-{n}", self.prefix)).ok().map(RequestId::new)
+        }
+    }
+
+    pub fn span(request: &Request<Body>) -> Span {
+        let id = request.headers().get(HEADER).and_then(|v| v.to_str().ok()).unwrap_or("-");
+        tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path())
+    }
+
+    pub fn on_response(response: &Response<Body>, latency: Duration, _: &Span) {
+        tracing::info!(status = response.status().as_u16(), latency_ms = latency.as_secs_f64() * 1000.0, "served");
+    }
 }
 
 fn print_demo(demo: &admin::Demo, listen: SocketAddr) {

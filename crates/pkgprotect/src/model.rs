@@ -331,15 +331,48 @@ impl FromStr for Action {
     }
 }
 
-/// Who asks. JSON: `{"type":"user","access_level":"developer"}` or `{"type":"deploy_token"}`.
+/// Who asks. JSON: `{"type":"user","access_level":"developer"}` or `{"type":"deploy_token"}`;
+/// any other key is refused, for a deploy token too (serde's internally tagged unit variants
+/// would ignore it, so `{"type":"deploy_token","access_level":"owner"}` is read through
+/// [`RawActor`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "type", rename_all = "snake_case", try_from = "RawActor")]
 pub enum Actor {
     /// A user with their maximum access level in the project (`admin` = instance administrator
     /// in admin mode, who is never blocked).
     User { access_level: AccessLevel },
     /// A deploy token: any matching rule blocks it, whatever the rule's minimums.
     DeployToken,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ActorType {
+    User,
+    DeployToken,
+}
+
+/// Every key an actor may carry, so that unknown ones are refused for either type.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawActor {
+    #[serde(rename = "type")]
+    actor_type: ActorType,
+    #[serde(default)]
+    access_level: Option<AccessLevel>,
+}
+
+impl TryFrom<RawActor> for Actor {
+    type Error = &'static str;
+
+    fn try_from(raw: RawActor) -> Result<Self, Self::Error> {
+        match (raw.actor_type, raw.access_level) {
+            (ActorType::User, Some(access_level)) => Ok(Actor::User { access_level }),
+            (ActorType::User, None) => Err("a user actor is missing field `access_level`"),
+            (ActorType::DeployToken, None) => Ok(Actor::DeployToken),
+            (ActorType::DeployToken, Some(_)) => Err("a deploy token actor cannot have field `access_level`"),
+        }
+    }
 }
 
 impl fmt::Display for Actor {

@@ -5,6 +5,7 @@
 
 mod errors;
 mod help;
+mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

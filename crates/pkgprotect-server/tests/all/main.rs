@@ -45,4 +45,5 @@ on_every_backend!(
     patch_racing_delete_is_200_only_for_a_row_that_still_existed,
     schema_refuses_impossible_rules,
     checks_migration_keeps_an_existing_database,
+    health_liveness_readiness_and_request_ids,
 );

@@ -798,3 +798,21 @@ pub async fn checks_migration_keeps_an_existing_database(backend: Backend) {
     assert!(is_check_violation(insert_container_rule(&db, "g/p/c", Some(10), None).await));
     store.close().await;
 }
+
+/// GitLab's probe endpoints, and the request id every answer carries for the access log.
+pub async fn health_liveness_readiness_and_request_ids(backend: Backend) {
+    let s = Server::start(backend).await;
+    let health = s.raw().get(format!("{}/-/health", s.base)).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    let id = health.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    assert!(id.as_deref().is_some_and(|id| !id.is_empty()), "no request id");
+    assert_eq!(health.text().await.unwrap(), "GitLab OK");
+    let (status, body) = s.call(Method::GET, "/-/liveness", None, None).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": "ok"})));
+    let (status, body) = s.call(Method::GET, "/-/readiness", None, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({"status": "ok", "db_check": [{"status": "ok"}], "engine_check": [{"status": "ok"}]}));
+    // Each request gets its own id.
+    let again = s.raw().get(format!("{}/-/health", s.base)).send().await.unwrap();
+    assert_ne!(again.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned), id);
+}

@@ -97,3 +97,31 @@ fn rule_sets_refuse_what_gitlab_could_not_store() {
     let blank = rules(json!([{"id": 3, "repository_path_pattern": " ", "minimum_access_level_for_push": "owner"}]));
     assert_eq!(RuleSet::new(blank).unwrap_err().to_string(), "rule 3: `repository_path_pattern` is blank");
 }
+
+/// Actors refuse keys they do not have, a deploy token's included: an `access_level` on a
+/// deploy token must not be silently dropped (a caller who meant a user would get the
+/// strictest actor by luck, not by design).
+#[test]
+fn actors_refuse_keys_they_do_not_have() {
+    use pkgprotect::{AccessLevel, Actor};
+    let parse = |text: &str| serde_json::from_str::<Actor>(text);
+    assert_eq!(parse(r#"{"type": "deploy_token"}"#).unwrap(), Actor::DeployToken);
+    assert_eq!(
+        parse(r#"{"type": "user", "access_level": "owner"}"#).unwrap(),
+        Actor::User { access_level: AccessLevel::Owner }
+    );
+    for refused in [
+        r#"{"type": "deploy_token", "access_level": "owner"}"#,
+        r#"{"type": "deploy_token", "extra": 1}"#,
+        r#"{"type": "user"}"#,
+        r#"{"type": "user", "access_level": "owner", "extra": 1}"#,
+        r#"{"type": "robot"}"#,
+        r#"{"access_level": "owner"}"#,
+    ] {
+        assert!(parse(refused).is_err(), "accepted {refused}");
+    }
+    // What it serializes to reads back.
+    for actor in [Actor::DeployToken, Actor::User { access_level: AccessLevel::Developer }] {
+        assert_eq!(parse(&serde_json::to_string(&actor).unwrap()).unwrap(), actor);
+    }
+}
