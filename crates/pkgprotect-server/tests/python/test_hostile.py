@@ -475,8 +475,9 @@ def decision_types(h):
                               ({"type": "deploy_token"}, 200), ({"type": "user", "access_level": "boss"}, 400),
                               ({"access_level": "developer"}, 400), ("deploy_token", 400), (1, 400), ([], 400),
                               ({"type": "user", "access_level": 30}, 400), ({"type": "user", "x": 1}, 400),
-                              # serde's internally tagged unit variant ignores extra keys (core crate).
-                              ({"type": "deploy_token", "x": 1}, 200)):
+                              # A deploy token refuses keys it does not have, as a user does.
+                              ({"type": "deploy_token", "x": 1}, 400),
+                              ({"type": "deploy_token", "access_level": "owner"}, 400)):
             h.send(f"admin actor {actor!r}", method, path, {status}, token="admin", body=dict(base) | {"actor": actor})
 
 
