@@ -26,11 +26,14 @@ fi
 cargo build -q --locked -p pkgprotect-component --target wasm32-unknown-unknown --profile component
 core=target/wasm32-unknown-unknown/component/pkgprotect_component.wasm
 if [ -x "$WASM_OPT" ]; then
-    "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+    "$WASM_OPT" -Oz --converge --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
         "$core" -o target/pkgprotect-core.opt.wasm
     core=target/pkgprotect-core.opt.wasm
 fi
-"$VENV/bin/wasm-tools" component new "$core" -o "$OUT"
+"$VENV/bin/wasm-tools" component new "$core" -o "$OUT.tmp"
+# The component's own name section (~4 KB of names for its internal items) serves debugging only.
+"$VENV/bin/wasm-tools" strip --all "$OUT.tmp" -o "$OUT"
+rm -f "$OUT.tmp"
 "$VENV/bin/wasm-tools" validate "$OUT"
 if "$VENV/bin/wasm-tools" component wit "$OUT" | grep -E '^\s*import ' ; then
     echo "error: $OUT has imports; it must have none" >&2

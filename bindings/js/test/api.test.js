@@ -91,11 +91,11 @@ test("version() is the contract's, engineVersion() the core crate's", () => {
   assert.equal(engineVersion(), workspaceVersion);
 });
 
-// A guard against growth at the size measured for this build (246,140 bytes; README.md#size
-// says where the bytes go).
+// A guard against growth at the size measured for this build (279,497 bytes with regex-lite
+// validation; README.md#size says where the bytes go).
 test("the wasm file stays within its measured size budget", () => {
   const size = statSync(new URL("../pkg/pkgprotect_js_bg.wasm", import.meta.url)).size;
-  assert.ok(size <= 250 * 1024, `${size} bytes`);
+  assert.ok(size <= 280 * 1024, `${size} bytes`);
 });
 
 test("validateRule accepts a rule GitLab would create", () => {
