@@ -1,9 +1,10 @@
 //! pkgprotect's WebAssembly component through the wasmtime host crate: a warm rule-set
 //! resource (scalar `decide`), a one-shot `decide(rules, request)` in a fresh instance, and
-//! `decide-batch` (one verdict byte per request).
+//! `decide-batch` (one verdict byte per request), `decide-names` (many names, one actor and
+//! action), and wasmtime's own floor for a call of this shape.
 
 use crate::workload::Workload;
-use pkgprotect::{DecisionRequest, Rule, Verdict};
+use pkgprotect::{AccessLevel, Action, Actor, DecisionRequest, PackageType, Rule, TargetKind, Verdict};
 use pkgprotect_host::{ComponentRuleSet, Policy, Rules};
 use std::cell::RefCell;
 
@@ -28,9 +29,66 @@ impl Component {
         !self.policy.decide(Rules::Typed(&self.rules), request).unwrap().allowed
     }
 
+    /// How many of `names` a developer may not push as npm packages, in one `decide-names` call.
+    pub fn names(&self, names: &[String]) -> usize {
+        let actor = Actor::User { access_level: AccessLevel::Developer };
+        let answers = self
+            .warm
+            .borrow_mut()
+            .decide_names(TargetKind::Package(PackageType::Npm), names, Action::Push, actor)
+            .unwrap();
+        answers.iter().filter(|&&verdict| verdict == Verdict::Blocked).count()
+    }
+
     /// How many of `requests` are blocked, in one `decide-batch` call.
     pub fn batch(&self, requests: &[DecisionRequest]) -> usize {
         let answers = self.warm.borrow_mut().decide_batch(requests).unwrap();
         answers.iter().filter(|&&verdict| verdict == Verdict::Blocked).count()
+    }
+}
+
+/// A component whose one export returns its string argument, with a bump allocator and a
+/// post-return that resets it: what any call passing a name in and a string out costs in
+/// wasmtime on this machine, whatever the guest does (the same as the host crate's bench).
+const ECHO_COMPONENT: &str = r#"(component
+  (core module $m
+    (memory (export "memory") 1)
+    (global $next (mut i32) (i32.const 1024))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $at i32)
+      (local.set $at (global.get $next))
+      (global.set $next (i32.add (global.get $next) (local.get 3)))
+      (local.get $at))
+    (func (export "echo") (param $ptr i32) (param $len i32) (result i32)
+      (i32.store (i32.const 8) (local.get $ptr))
+      (i32.store (i32.const 12) (local.get $len))
+      (i32.const 8))
+    (func (export "post") (param i32) (global.set $next (i32.const 1024))))
+  (core instance $i (instantiate $m))
+  (func (export "echo") (param "name" string) (result string)
+    (canon lift (core func $i "echo") (memory (core memory $i "memory"))
+      (realloc (core func $i "realloc")) (post-return (core func $i "post")))))"#;
+
+/// wasmtime's floor: one string in, one string out, through the same engine settings.
+pub struct Floor {
+    store: RefCell<wasmtime::Store<pkgprotect_host::HostState>>,
+    echo: wasmtime::component::TypedFunc<(&'static str,), (String,)>,
+}
+
+impl Floor {
+    pub fn new(policy: &Policy) -> Floor {
+        let limits = policy.limits();
+        let engine = pkgprotect_host::engine(&limits).unwrap();
+        let component = wasmtime::component::Component::new(&engine, ECHO_COMPONENT).unwrap();
+        let mut store = pkgprotect_host::store(&engine, &limits);
+        let instance = wasmtime::component::Linker::new(&engine).instantiate(&mut store, &component).unwrap();
+        let echo = instance.get_typed_func::<(&str,), (String,)>(&mut store, "echo").unwrap();
+        Floor { store: RefCell::new(store), echo }
+    }
+
+    pub fn call(&self, name: &'static str) -> bool {
+        let mut store = self.store.borrow_mut();
+        let (echoed,) = self.echo.call(&mut *store, (name,)).unwrap();
+        echoed.len() == name.len()
     }
 }

@@ -13,6 +13,12 @@ impl Native {
         !self.0.decide(request).unwrap().allowed
     }
 
+    /// The scalar answer (allowed, how many rules block, the first): what the component's
+    /// warm `decide` returns, so the two compare like for like.
+    pub fn summarize(&self, request: &DecisionRequest) -> bool {
+        self.0.summarize(request).is_ok_and(|summary| !summary.allowed)
+    }
+
     pub fn blocked(&self, name: &str) -> bool {
         self.decide(&request(name))
     }

@@ -4,11 +4,18 @@
 // (each pattern an anchored case-insensitive RegExp) in the same run; jco's own floor (the
 // cheapest component call, straight through jco's generated glue); and `RuleSet.compile` of
 // an array (typed rules) against the same rules as JSON text (parsed by the core).
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import * as glue from "../generated/pkgprotect.js";
 import { decide, preview, RuleSet, version } from "../index.js";
 
 const LEVELS = ["no_access", "minimal_access", "guest", "planner", "reporter", "developer", "maintainer", "owner", "admin"];
+// Results go here so that no timed call's answer is dead code.
+let sink = 0;
 const DEVELOPER = { type: "user", access_level: "developer" };
 
 /** `count` npm rules: a fifth scope wildcards, a fifth prefix wildcards, the rest exact names. */
@@ -99,9 +106,50 @@ function assertAgree(set, requests, naive) {
   });
 }
 
-// jco's floor: the cheapest calls, straight into jco's glue (no SDK code): `version()` takes
-// nothing and returns a 5-byte string; a one-name preview takes two strings, returns 4 lists.
-const [floorVersion, floorSdkVersion, floorPreview, floorSdkPreview] = nsPerEach([
+// jco's own floor: a component whose one export, `echo(name: string) -> string`, hands its
+// argument back (no guest work), parsed and transpiled by the same jco as the SDK's glue.
+const ECHO_COMPONENT = `(component
+  (core module $m
+    (memory (export "memory") 1)
+    (global $next (mut i32) (i32.const 1024))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $at i32)
+      (local.set $at (global.get $next))
+      (global.set $next (i32.add (global.get $next) (local.get 3)))
+      (local.get $at))
+    (func (export "echo") (param $ptr i32) (param $len i32) (result i32)
+      (i32.store (i32.const 8) (local.get $ptr))
+      (i32.store (i32.const 12) (local.get $len))
+      (i32.const 8))
+    (func (export "post") (param i32) (global.set $next (i32.const 1024))))
+  (core instance $i (instantiate $m))
+  (func (export "echo") (param "name" string) (result string)
+    (canon lift (core func $i "echo") (memory (core memory $i "memory"))
+      (realloc (core func $i "realloc")) (post-return (core func $i "post")))))`;
+
+async function transpiledEcho() {
+  const jco = join(resolve(dirname(fileURLToPath(import.meta.url)), ".."), "node_modules/.bin/jco");
+  const dir = mkdtempSync(join(tmpdir(), "pkgprotect-echo-"));
+  try {
+    writeFileSync(join(dir, "echo.wat"), ECHO_COMPONENT);
+    execFileSync(jco, ["parse", join(dir, "echo.wat"), "-o", join(dir, "echo.wasm")], { stdio: "ignore" });
+    execFileSync(jco, ["transpile", join(dir, "echo.wasm"), "-o", dir, "--name", "echo", "--quiet"], { stdio: "ignore" });
+    const { echo } = await import(pathToFileURL(join(dir, "echo.js")).href);
+    if (echo("@team1/core") !== "@team1/core") throw new Error("the echo component does not echo");
+    return echo;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+const echo = await transpiledEcho();
+
+// Beside it, this component's cheapest calls straight into jco's glue (no SDK code):
+// `version()` takes nothing and returns a 5-byte string; a one-name preview takes two
+// strings and returns 4 lists.
+const [floorEcho, floorVersion, floorSdkVersion, floorPreview, floorSdkPreview] = nsPerEach([
+  [() => {
+    for (let i = 0; i < 100; i++) sink += echo("@team1/core").length;
+  }, 100],
   [() => {
     for (let i = 0; i < 100; i++) glue.api.version();
   }, 100],
@@ -115,7 +163,7 @@ const [floorVersion, floorSdkVersion, floorPreview, floorSdkPreview] = nsPerEach
     for (let i = 0; i < 20; i++) preview("a*", ["ab"], { kind: "npm" });
   }, 20],
 ]);
-const floor = { version: floorVersion, sdkVersion: floorSdkVersion, preview: floorPreview, sdkPreview: floorSdkPreview };
+const floor = { echo: floorEcho, version: floorVersion, sdkVersion: floorSdkVersion, preview: floorPreview, sdkPreview: floorSdkPreview };
 
 // What jco's debug log costs each call: its glue reads `process.env.JCO_DEBUG` (a lookup in
 // C++) on every `_debugLog` call. Count the calls of one warm `decide` by turning the log on
@@ -134,7 +182,6 @@ function debugLogCalls(call) {
   }
   return calls;
 }
-let sink = 0;
 const [lookup] = nsPerEach([
   [() => {
     for (let i = 0; i < 1000; i++) if (globalThis?.process?.env?.JCO_DEBUG) sink++;
@@ -209,7 +256,16 @@ for (const r of rows) {
   );
 }
 console.log("");
+console.log("Targets: warm `decide` faster than the naive loop at ≥50 rules; a batch (`decideBatch`, `decideNames`) faster at ≥10 rules.");
+console.log("");
+for (const r of rows) {
+  const verdict = (met) => (met ? "met" : "missed");
+  const warm = r.count >= 50 ? `warm decide ${verdict(r.decide < r.naive)}` : "warm decide –";
+  console.log(`- ${r.count} rules: ${warm}; decideBatch ${verdict(r.batch < r.naive)}, decideNames ${verdict(r.names < r.naive)}`);
+}
+console.log("");
 console.log("jco's floor, straight through its generated glue, per call:");
+console.log(`- **floor**: \`echo(string) -> string\` of a do-nothing component: ${ns(floor.echo)}`);
 console.log(`- \`api.version()\` (no argument, a 5-byte string back): ${ns(floor.version)}; through the SDK's \`version()\`: ${ns(floor.sdkVersion)}`);
 console.log(`- one-name \`api.preview("a*", "npm", ["ab"], …)\`: ${ns(floor.preview)}; through the SDK's \`preview\`: ${ns(floor.sdkPreview)}`);
 console.log(
