@@ -117,7 +117,11 @@ pub fn compile_error(error: core::RuleSetError) -> wit::CompileError {
             wit::CompileCause::BlankPattern(wit::RuleField { rule_id: id, field: wit_field(field) })
         }
         core::RuleSetError::PatternTooLong { id, field, chars } => {
-            wit::CompileCause::PatternTooLong(wit::PatternTooLong { rule_id: id, field: wit_field(field), chars: count(chars) })
+            wit::CompileCause::PatternTooLong(wit::PatternTooLong {
+                rule_id: id,
+                field: wit_field(field),
+                chars: count(chars),
+            })
         }
         core::RuleSetError::InvalidJson { line, column, .. } => {
             wit::CompileCause::InvalidJson(wit::JsonPosition { line: count(line), column: count(column) })

@@ -6,7 +6,7 @@ mod convert;
 use bindings::exports::pkgprotect::policy::api;
 use bindings::exports::pkgprotect::policy::engine::{self, GuestNameList, GuestRuleSet, RuleSetBorrow};
 use bindings::exports::pkgprotect::policy::types::{
-    Action, Actor, CompileError, Decision, DecideError, DecisionRequest, Explanation, Finding, OffsetUnit,
+    Action, Actor, CompileError, DecideError, Decision, DecisionRequest, Explanation, Finding, OffsetUnit,
     OneShotError, PreviewResult, Rejection, Rule, RuleKind, RuleSource, TargetKind, ValidationContext, Verdict,
 };
 use convert::{

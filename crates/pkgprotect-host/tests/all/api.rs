@@ -190,7 +190,10 @@ fn a_component_without_the_contract_is_refused_at_load() {
         (export "pkgprotect:policy/api@0.2.0" (instance $api)))"#;
     let result = pkgprotect_host::Policy::from_bytes(wat.as_bytes(), pkgprotect_host::Limits::default());
     // It compiles, and is refused for lacking the contract's exports.
-    assert!(matches!(result, Err(HostError::Instantiate(_))), "a component without the 0.2.0 contract loaded: {result:?}");
+    assert!(
+        matches!(result, Err(HostError::Instantiate(_))),
+        "a component without the 0.2.0 contract loaded: {result:?}"
+    );
 }
 
 #[test]
