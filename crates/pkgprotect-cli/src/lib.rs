@@ -384,8 +384,9 @@ pub enum MemberCommand {
         /// Username of the member.
         #[arg(value_name = "USERNAME")]
         user: String,
-        /// The member's access level in the project.
-        #[arg(value_parser = access_levels())]
+        /// The member's access level in the project (guest to owner; instance administrators
+        /// are users created with --admin).
+        #[arg(value_parser = member_levels())]
         level: AccessLevel,
     },
 }
@@ -469,8 +470,8 @@ fn actions() -> impl TypedValueParser<Value = Action> {
     PossibleValuesParser::new([Action::Push, Action::Delete].map(Action::as_str)).try_map(|s| s.parse::<Action>())
 }
 
-fn access_levels() -> impl TypedValueParser<Value = AccessLevel> {
-    PossibleValuesParser::new(AccessLevel::ALL.map(AccessLevel::as_str)).try_map(|s| s.parse::<AccessLevel>())
+fn member_levels() -> impl TypedValueParser<Value = AccessLevel> {
+    PossibleValuesParser::new(AccessLevel::MEMBERSHIP.map(AccessLevel::as_str)).try_map(|s| s.parse::<AccessLevel>())
 }
 
 fn actors() -> impl TypedValueParser<Value = Actor> {

@@ -14,6 +14,10 @@ pub enum AdminError {
     Exists { what: &'static str, name: String },
     #[error("no {what} `{name}`")]
     Missing { what: &'static str, name: String },
+    #[error(
+        "`{0}` is not a membership level: members are guest, planner, reporter, developer, maintainer or owner (instance administrators are users created with --admin)"
+    )]
+    NotAMembershipLevel(AccessLevel),
     #[error("`{0}` is not a valid project path (expected `group/project`)")]
     BadPath(String),
     #[error("the operating system gave no randomness for a token: {0}")]
@@ -52,6 +56,9 @@ pub async fn create_user(store: &Store, username: &str, is_admin: bool) -> Resul
 }
 
 pub async fn add_member(store: &Store, project: &str, username: &str, level: AccessLevel) -> Result<(), AdminError> {
+    if !AccessLevel::MEMBERSHIP.contains(&level) {
+        return Err(AdminError::NotAMembershipLevel(level));
+    }
     let project_id = project_id(store, project).await?;
     let user_id =
         store.user_id(username).await?.ok_or_else(|| AdminError::Missing { what: "user", name: username.into() })?;

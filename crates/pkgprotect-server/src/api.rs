@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, patch, post};
+use pkgprotect::permissions::{Ability, Check, DeployTokenScopes, GitlabDecision, base_permission};
 use pkgprotect::{
     AccessLevel, Actor, DecisionRequest, ParamsMode, Rejection, RejectionStatus, Rule, RuleKind, ValidationContext,
     parse_rule_params, validate_rule,
@@ -296,6 +297,14 @@ struct Access {
     is_admin: bool,
 }
 
+impl Access {
+    /// Whether the caller may list the project's rules (maintainer and above, as GitLab's
+    /// `admin_package` / `admin_container_image`), and so read their patterns in reasons.
+    fn may_list_rules(&self) -> bool {
+        self.is_admin || matches!(self.actor, Actor::User { access_level } if access_level >= AccessLevel::Maintainer)
+    }
+}
+
 /// Resolve `:id` for the caller in one query. GitLab authenticates first (401), then hides
 /// projects from non-members (404, so private projects do not leak).
 async fn project_access(state: &AppState, headers: &HeaderMap, reference: &str) -> Result<Access, ApiError> {
@@ -315,7 +324,12 @@ async fn project_access(state: &AppState, headers: &HeaderMap, reference: &str) 
             Ok(Access { project, actor: Actor::User { access_level: AccessLevel::Admin }, is_admin: true })
         }
         TokenOwner::User { .. } => match found.member_level {
-            Some(access_level) => Ok(Access { project, actor: Actor::User { access_level }, is_admin: false }),
+            // Memberships stop at owner (a stored `admin` membership is older than this check).
+            Some(access_level) => Ok(Access {
+                project,
+                actor: Actor::User { access_level: access_level.min(AccessLevel::Owner) },
+                is_admin: false,
+            }),
             None => Err(ApiError::NotFound("Project")),
         },
     }
@@ -719,7 +733,9 @@ async fn container_decisions(
 
 /// `{package_name, package_type, action[, actor]}` → a decision, or `{"requests": [...]}` →
 /// `{"decisions": [...]}`. The actor is the caller; only administrators (service tokens)
-/// may name another actor.
+/// may name another actor. A decision is GitLab's whole answer: the base permission (spec
+/// §5.1), then protection; `refused_by` names the check that refused. Callers who may not
+/// list the rules read how many rules block, not their patterns.
 async fn decisions(
     state: &Arc<AppState>,
     headers: &HeaderMap,
@@ -752,14 +768,50 @@ async fn decisions(
         .enumerate()
         .map(|(index, item)| decision_request(item, kind, &access).map_err(|e| prefix_batch_error(e, batch, index)))
         .collect::<Result<Vec<_>, _>>()?;
-    let set = compiled_rules(state, &access.project, kind).await?;
-    let answers: Vec<Value> = set
-        .decide_batch(&requests)
-        .into_iter()
-        .map(|answer| match answer {
-            Ok(decision) => serde_json::to_value(decision).unwrap_or(Value::Null),
-            // GitLab's own query fails here (a lone trailing `\` in a rule): refuse, and say why.
-            Err(error) => json!({ "allowed": false, "blocking_rule_ids": [], "reason": error, "error": true }),
+    // GitLab's base permission comes first and reads no rule; protection decides the rest.
+    // Deploy tokens carry no scopes here yet: each is taken to hold the registry scopes.
+    let bases: Vec<_> = requests
+        .iter()
+        .map(|request| base_permission(kind, request.action, request.actor, DeployTokenScopes::ALL))
+        .collect();
+    let permitted: Vec<DecisionRequest> =
+        requests.iter().zip(&bases).filter(|(_, base)| base.is_ok()).map(|(request, _)| request.clone()).collect();
+    let mut protection = if permitted.is_empty() {
+        Vec::new()
+    } else {
+        compiled_rules(state, &access.project, kind).await?.decide_batch(&permitted)
+    }
+    .into_iter();
+    let may_read_rules = access.may_list_rules();
+    let answers: Vec<Value> = requests
+        .iter()
+        .zip(bases)
+        .map(|(request, base)| {
+            let answer = GitlabDecision::combine(base, || {
+                protection.next().unwrap_or_else(|| Err("the engine answered fewer requests than it was asked".into()))
+            });
+            let error = answer.is_err();
+            let answer = match answer {
+                Ok(answer) if may_read_rules => answer,
+                Ok(answer) => answer.without_patterns(kind, request.action),
+                // GitLab's own query fails here (a lone trailing `\` in a rule): refuse, and say why.
+                Err(error) => GitlabDecision {
+                    allowed: false,
+                    refused_by: Some(Check::ProtectionRules),
+                    ability: Ability::needed_for(kind, request.action),
+                    blocking_rule_ids: Vec::new(),
+                    reason: Arc::from(if may_read_rules {
+                        error
+                    } else {
+                        "the protection rules cannot be evaluated".into()
+                    }),
+                },
+            };
+            let mut answer = serde_json::to_value(answer).unwrap_or(Value::Null);
+            if let (true, Value::Object(fields)) = (error, &mut answer) {
+                fields.insert("error".into(), Value::Bool(true));
+            }
+            answer
         })
         .collect();
     let body = if batch { json!({ "decisions": answers }) } else { answers.into_iter().next().unwrap_or(Value::Null) };

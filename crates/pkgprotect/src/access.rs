@@ -36,6 +36,17 @@ impl AccessLevel {
         AccessLevel::Admin,
     ];
 
+    /// The levels a project membership can have: guest to owner. Administration is an
+    /// instance-wide user flag in GitLab, never a membership.
+    pub const MEMBERSHIP: [AccessLevel; 6] = [
+        AccessLevel::Guest,
+        AccessLevel::Planner,
+        AccessLevel::Reporter,
+        AccessLevel::Developer,
+        AccessLevel::Maintainer,
+        AccessLevel::Owner,
+    ];
+
     /// GitLab's integer for this level (`Gitlab::Access`).
     pub const fn value(self) -> u8 {
         match self {

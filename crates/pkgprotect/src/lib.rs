@@ -36,6 +36,7 @@ pub mod model;
 pub mod names;
 mod oneshot;
 pub mod params;
+pub mod permissions;
 pub mod preview;
 pub mod preview_pattern;
 pub mod ruleset;

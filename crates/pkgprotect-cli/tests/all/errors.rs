@@ -128,6 +128,9 @@ fn errors_name_the_flag_argument_or_file_at_fault() {
         (&["check", "--rules", "r.json", "--actor", "developer"], "<--package-name <NAME>|--repository-path <PATH>>"),
         (&["conformance", "--sample", "0", "vectors.json"], "invalid value '0' for '--sample <N>'"),
         (&["admin", "member", "add", "g/p", "alice", "Developer"], "invalid value 'Developer' for '<LEVEL>'"),
+        // Memberships stop at owner: instance administration is a user flag.
+        (&["admin", "member", "add", "g/p", "alice", "admin"], "invalid value 'admin' for '<LEVEL>'"),
+        (&["admin", "member", "add", "g/p", "alice", "no_access"], "invalid value 'no_access' for '<LEVEL>'"),
         (&["completions", "tcsh"], "invalid value 'tcsh' for '<SHELL>'"),
     ];
     for (args, expected) in usage {

@@ -34,6 +34,7 @@ on_every_backend!(
     authentication_and_authorization,
     project_by_path_and_form_bodies,
     decisions_for_users_tokens_and_admins,
+    decisions_are_gitlabs_whole_answer,
     decisions_see_rule_changes_at_once,
     concurrent_identical_creates_give_one_201,
     two_instances_share_one_database,

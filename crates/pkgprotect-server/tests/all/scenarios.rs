@@ -220,6 +220,99 @@ pub async fn decisions_for_users_tokens_and_admins(backend: Backend) {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
+/// The decision endpoints answer what GitLab would end to end (spec §5.1): the base
+/// permission first, naming the check that refused, then protection; patterns only to
+/// callers who may list the rules.
+pub async fn decisions_are_gitlabs_whole_answer(backend: Backend) {
+    let s = Server::start(backend).await;
+    let package_rule = json!({"package_name_pattern": "@secret/*", "package_type": "npm",
+                              "minimum_access_level_for_push": "maintainer", "minimum_access_level_for_delete": "owner"});
+    assert_eq!(
+        s.call(Method::POST, PACKAGE_RULES, Some(&s.maintainer), Some(package_rule)).await.0,
+        StatusCode::CREATED
+    );
+    let container_rule =
+        json!({"repository_path_pattern": "my-group/my-project/secret-*", "minimum_access_level_for_push": "owner"});
+    assert_eq!(
+        s.call(Method::POST, CONTAINER_RULES, Some(&s.maintainer), Some(container_rule)).await.0,
+        StatusCode::CREATED
+    );
+    let container_decisions = "/api/v4/projects/1/registry/protection/repository/decisions";
+    let as_user = |level: &str| json!({"type": "user", "access_level": level});
+    let package = |name: &str, action: &str, actor: Value| json!({"package_name": name, "package_type": "npm", "action": action, "actor": actor});
+
+    // An unprotected package: guests and reporters may not push, developers may; only
+    // maintainers and above may delete (GitLab's `destroy_package`).
+    let expectations = [
+        ("guest", "push", false),
+        ("reporter", "push", false),
+        ("developer", "push", true),
+        ("developer", "delete", false),
+        ("maintainer", "delete", true),
+    ];
+    for (level, action, allowed) in expectations {
+        let (status, decision) =
+            decide(&s, ("PRIVATE-TOKEN", &s.admin), package("lodash", action, as_user(level))).await;
+        assert_eq!(status, StatusCode::OK, "{decision}");
+        assert_eq!(decision["allowed"], allowed, "{level} {action}: {decision}");
+        let refused_by = if allowed { Value::Null } else { json!("base_permission") };
+        assert_eq!(decision["refused_by"], refused_by, "{level} {action}: {decision}");
+        assert_eq!(decision["blocking_rule_ids"], json!([]), "{decision}");
+    }
+    let (_, decision) =
+        decide(&s, ("PRIVATE-TOKEN", &s.admin), package("lodash", "delete", as_user("developer"))).await;
+    assert_eq!(decision["ability"], "destroy_package", "{decision}");
+    assert!(decision["reason"].as_str().unwrap().contains("maintainer"), "{decision}");
+
+    // Base permission holds, protection refuses: the check is named.
+    let (_, decision) =
+        decide(&s, ("PRIVATE-TOKEN", &s.admin), package("@secret/x", "delete", as_user("maintainer"))).await;
+    assert_eq!(
+        (decision["allowed"].clone(), decision["refused_by"].clone()),
+        (json!(false), json!("protection_rules"))
+    );
+
+    // A developer may not list the rules, so the reason says how many block, not which.
+    let own = json!({"package_name": "@secret/x", "package_type": "npm", "action": "push"});
+    let (_, decision) = decide(&s, ("PRIVATE-TOKEN", &s.developer), own.clone()).await;
+    assert_eq!(decision["refused_by"], "protection_rules", "{decision}");
+    let reason = decision["reason"].as_str().unwrap();
+    assert!(!reason.contains("@secret"), "the pattern leaked to a developer: {decision}");
+    assert_eq!(reason, "push is blocked by a package protection rule");
+    let (_, decision) = decide(&s, ("Deploy-Token", &s.deploy), own.clone()).await;
+    assert!(
+        !decision["reason"].as_str().unwrap().contains("@secret"),
+        "the pattern leaked to a deploy token: {decision}"
+    );
+    // A maintainer may, and reads it (an admin deciding for a developer too).
+    let for_developer = package("@secret/x", "push", as_user("developer"));
+    let (_, decision) = decide(&s, ("PRIVATE-TOKEN", &s.admin), for_developer).await;
+    assert!(decision["reason"].as_str().unwrap().contains("@secret/*"), "{decision}");
+
+    // Container images: developers may delete them, deploy tokens never.
+    let image = |action: &str, actor: Value| json!({"repository_path": "my-group/my-project/app", "action": action, "actor": actor});
+    let container = |body: Value| {
+        s.call_with(&s.base, Method::POST, container_decisions, Some(("PRIVATE-TOKEN", &s.admin)), Some(body))
+    };
+    let (_, decision) = container(image("delete", as_user("developer"))).await;
+    assert_eq!(decision["allowed"], true, "{decision}");
+    let (_, decision) = container(image("delete", json!({"type": "deploy_token"}))).await;
+    assert_eq!(
+        (decision["allowed"].clone(), decision["refused_by"].clone(), decision["ability"].clone()),
+        (json!(false), json!("base_permission"), json!("destroy_container_image")),
+        "{decision}"
+    );
+    let (_, decision) = container(image("push", as_user("reporter"))).await;
+    assert_eq!(decision["refused_by"], "base_permission", "{decision}");
+    // The caller's own deploy token, refused the same way before any rule is read.
+    let own_delete = json!({"repository_path": "my-group/my-project/secret-app", "action": "delete"});
+    let (status, decision) = s
+        .call_with(&s.base, Method::POST, container_decisions, Some(("Deploy-Token", &s.deploy)), Some(own_delete))
+        .await;
+    assert_eq!((status, decision["refused_by"].clone()), (StatusCode::OK, json!("base_permission")), "{decision}");
+    assert_eq!(decision["blocking_rule_ids"], json!([]), "{decision}");
+}
+
 pub async fn decisions_see_rule_changes_at_once(backend: Backend) {
     let s = Server::start(backend).await;
     let push = json!({"package_name": "internal-tool", "package_type": "pypi", "action": "push"});
