@@ -26,6 +26,7 @@ import random
 import re
 import statistics
 import time
+from pathlib import Path
 from typing import List, Optional
 
 import pkgprotect
@@ -97,24 +98,7 @@ def timed(rows: List[tuple], rounds: int) -> List[tuple]:
 
 # One export, `echo(name: string) -> string`, that returns its argument from a bump allocator
 # reset by post-return: the least any call passing a name in and a string out can cost.
-ECHO_COMPONENT = r"""(component
-  (core module $m
-    (memory (export "memory") 1)
-    (global $next (mut i32) (i32.const 1024))
-    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
-      (local $at i32)
-      (local.set $at (global.get $next))
-      (global.set $next (i32.add (global.get $next) (local.get 3)))
-      (local.get $at))
-    (func (export "echo") (param $ptr i32) (param $len i32) (result i32)
-      (i32.store (i32.const 8) (local.get $ptr))
-      (i32.store (i32.const 12) (local.get $len))
-      (i32.const 8))
-    (func (export "post") (param i32) (global.set $next (i32.const 1024))))
-  (core instance $i (instantiate $m))
-  (func (export "echo") (param "name" string) (result string)
-    (canon lift (core func $i "echo") (memory (core memory $i "memory"))
-      (realloc (core func $i "realloc")) (post-return (core func $i "post")))))"""
+ECHO_COMPONENT = (Path(__file__).resolve().parents[2] / "crates/pkgprotect-host/benches/echo.wat").read_text()
 
 
 def floor_row(calls: int = 1000) -> tuple:

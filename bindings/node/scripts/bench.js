@@ -5,7 +5,7 @@
 // cheapest component call, straight through jco's generated glue); and `RuleSet.compile` of
 // an array (typed rules) against the same rules as JSON text (parsed by the core).
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -108,24 +108,7 @@ function assertAgree(set, requests, naive) {
 
 // jco's own floor: a component whose one export, `echo(name: string) -> string`, hands its
 // argument back (no guest work), parsed and transpiled by the same jco as the SDK's glue.
-const ECHO_COMPONENT = `(component
-  (core module $m
-    (memory (export "memory") 1)
-    (global $next (mut i32) (i32.const 1024))
-    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
-      (local $at i32)
-      (local.set $at (global.get $next))
-      (global.set $next (i32.add (global.get $next) (local.get 3)))
-      (local.get $at))
-    (func (export "echo") (param $ptr i32) (param $len i32) (result i32)
-      (i32.store (i32.const 8) (local.get $ptr))
-      (i32.store (i32.const 12) (local.get $len))
-      (i32.const 8))
-    (func (export "post") (param i32) (global.set $next (i32.const 1024))))
-  (core instance $i (instantiate $m))
-  (func (export "echo") (param "name" string) (result string)
-    (canon lift (core func $i "echo") (memory (core memory $i "memory"))
-      (realloc (core func $i "realloc")) (post-return (core func $i "post")))))`;
+const ECHO_COMPONENT = readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), "../../../crates/pkgprotect-host/benches/echo.wat"), "utf8");
 
 async function transpiledEcho() {
   const jco = join(resolve(dirname(fileURLToPath(import.meta.url)), ".."), "node_modules/.bin/jco");
