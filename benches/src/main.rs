@@ -40,10 +40,7 @@ fn main() {
     let js: Option<serde_json::Value> = std::env::var("PKGPROTECT_BENCH_JS")
         .ok()
         .map(|path| serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap());
-    let component_path =
-        std::env::var("PKGPROTECT_BENCH_COMPONENT").unwrap_or_else(|_| "target/pkgprotect.wasm".into());
-    let policy =
-        pkgprotect_host::Policy::load(&component_path).expect("build the component: scripts/build-component.sh");
+    let policy = load_policy();
     let quick = std::env::var_os("PKGPROTECT_BENCH_QUICK").is_some();
     let postgres_url = std::env::var("PKGPROTECT_BENCH_POSTGRES_URL").ok();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -163,13 +160,15 @@ fn main() {
     eprintln!("wrote {out}");
 }
 
-/// The workloads as JSON (GitLab-shaped rules, names, and pkgprotect native's answers).
+/// The component the bench runs: `PKGPROTECT_BENCH_COMPONENT`, or the one the build writes.
+fn load_policy() -> pkgprotect_host::Policy {
+    let path = std::env::var("PKGPROTECT_BENCH_COMPONENT").unwrap_or_else(|_| "target/pkgprotect.wasm".into());
+    pkgprotect_host::Policy::load(&path).expect("build the component: scripts/build-component.sh")
+}
+
 /// One call path of the component at 50 rules, repeated for `seconds`: what a profiler samples.
 fn run_loop(what: &str, seconds: f64) {
-    let component_path =
-        std::env::var("PKGPROTECT_BENCH_COMPONENT").unwrap_or_else(|_| "target/pkgprotect.wasm".into());
-    let policy =
-        pkgprotect_host::Policy::load(&component_path).expect("build the component: scripts/build-component.sh");
+    let policy = load_policy();
     let work = Workload::generate(50);
     let component = peers::component::Component::new(&policy, &work);
     let requests: Vec<_> = work.hits.iter().map(|name| peers::native::request(name)).collect();
@@ -190,6 +189,7 @@ fn run_loop(what: &str, seconds: f64) {
     eprintln!("{calls} calls of {what}, {blocked} blocked");
 }
 
+/// The workloads as JSON (GitLab-shaped rules, names, and pkgprotect native's answers).
 fn export_workloads(path: &str) {
     let works: Vec<serde_json::Value> = RULE_COUNTS
         .iter()

@@ -471,7 +471,8 @@ fn actions() -> impl TypedValueParser<Value = Action> {
 }
 
 fn member_levels() -> impl TypedValueParser<Value = AccessLevel> {
-    PossibleValuesParser::new(AccessLevel::MEMBERSHIP.map(AccessLevel::as_str)).try_map(|s| s.parse::<AccessLevel>())
+    let levels = AccessLevel::ALL.into_iter().filter(|level| level.is_membership()).map(AccessLevel::as_str);
+    PossibleValuesParser::new(levels).try_map(|s| s.parse::<AccessLevel>())
 }
 
 fn actors() -> impl TypedValueParser<Value = Actor> {

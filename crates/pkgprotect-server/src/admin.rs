@@ -56,7 +56,7 @@ pub async fn create_user(store: &Store, username: &str, is_admin: bool) -> Resul
 }
 
 pub async fn add_member(store: &Store, project: &str, username: &str, level: AccessLevel) -> Result<(), AdminError> {
-    if !AccessLevel::MEMBERSHIP.contains(&level) {
+    if !level.is_membership() {
         return Err(AdminError::NotAMembershipLevel(level));
     }
     let project_id = project_id(store, project).await?;

@@ -36,16 +36,11 @@ impl AccessLevel {
         AccessLevel::Admin,
     ];
 
-    /// The levels a project membership can have: guest to owner. Administration is an
-    /// instance-wide user flag in GitLab, never a membership.
-    pub const MEMBERSHIP: [AccessLevel; 6] = [
-        AccessLevel::Guest,
-        AccessLevel::Planner,
-        AccessLevel::Reporter,
-        AccessLevel::Developer,
-        AccessLevel::Maintainer,
-        AccessLevel::Owner,
-    ];
+    /// Whether a project membership can have this level: guest to owner. Administration is
+    /// an instance-wide user flag in GitLab, never a membership.
+    pub fn is_membership(self) -> bool {
+        (AccessLevel::Guest..=AccessLevel::Owner).contains(&self)
+    }
 
     /// GitLab's integer for this level (`Gitlab::Access`).
     pub const fn value(self) -> u8 {
@@ -102,5 +97,17 @@ impl FromStr for AccessLevel {
     /// Exact, case-sensitive names, as GitLab's API validates them (`Maintainer` is rejected).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL.into_iter().find(|level| level.as_str() == s).ok_or_else(|| UnknownAccessLevel(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AccessLevel;
+
+    #[test]
+    fn memberships_are_guest_to_owner() {
+        let members: Vec<&str> =
+            AccessLevel::ALL.into_iter().filter(|level| level.is_membership()).map(AccessLevel::as_str).collect();
+        assert_eq!(members, ["guest", "planner", "reporter", "developer", "maintainer", "owner"]);
     }
 }
