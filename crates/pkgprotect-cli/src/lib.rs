@@ -10,7 +10,9 @@
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use pkgprotect::permissions::DeployTokenScope;
 use pkgprotect::{AccessLevel, Action, Actor, PackageType, RuleKind};
+use pkgprotect_server::auth::PersonalScope;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
@@ -115,7 +117,8 @@ Examples:
 
 const ADMIN_MEMBER_EXAMPLES: &str = "\
 Examples:
-  pkgprotect admin member add my-group/my-project alice maintainer";
+  pkgprotect admin member add my-group/my-project alice maintainer
+  pkgprotect admin member remove my-group/my-project alice";
 
 const ADMIN_MEMBER_ADD_EXAMPLES: &str = "\
 Examples:
@@ -123,26 +126,70 @@ Examples:
   # Adding a member again changes their level
   pkgprotect admin member add my-group/my-project alice developer";
 
+const ADMIN_MEMBER_REMOVE_EXAMPLES: &str = "\
+Their tokens stay valid for other projects; the project answers 404 to them from the next request.
+
+Examples:
+  pkgprotect admin member remove my-group/my-project alice";
+
+const ADMIN_USER_BLOCK_EXAMPLES: &str = "\
+Every token of a blocked user gets 401 on every instance from its next request.
+
+Examples:
+  pkgprotect admin user block alice";
+
+const ADMIN_USER_UNBLOCK_EXAMPLES: &str = "\
+Examples:
+  pkgprotect admin user unblock alice";
+
 const ADMIN_TOKEN_EXAMPLES: &str = "\
 Examples:
-  pkgprotect admin token create alice";
+  pkgprotect admin token create alice
+  pkgprotect admin token list --user alice
+  pkgprotect admin token revoke 7";
 
 const ADMIN_TOKEN_CREATE_EXAMPLES: &str = "\
 The token goes to stdout, a reminder that it is shown once to stderr.
 
+Scopes (GitLab's names; `decide` is this server's own):
+  api             everything: rules read and written, decisions (the default)
+  read_api        rule lists, decisions, the current user
+  read_user       the current user only
+  decide          decisions only: for the service account a registry asks with
+  read_registry   registry pulls through the token service
+  write_registry  registry pushes through the token service
+
 Examples:
   pkgprotect admin token create alice
-  pkgprotect admin token create alice --json";
+  pkgprotect admin token create alice --json
+  pkgprotect admin token create registry-bot --scope decide --expires-at 2027-06-30";
+
+const ADMIN_TOKEN_LIST_EXAMPLES: &str = "\
+Shows ids, owners, scopes, expiry and revocation; never the tokens (only their hashes are stored).
+
+Examples:
+  pkgprotect admin token list
+  pkgprotect admin token list --user alice --json";
+
+const ADMIN_TOKEN_REVOKE_EXAMPLES: &str = "\
+Revokes personal and deploy tokens alike: every instance answers 401 from its next request.
+
+Examples:
+  pkgprotect admin token revoke 7";
 
 const ADMIN_DEPLOY_TOKEN_EXAMPLES: &str = "\
 Examples:
-  pkgprotect admin deploy-token create my-group/my-project";
+  pkgprotect admin deploy-token create my-group/my-project --scope write_package_registry";
 
 const ADMIN_DEPLOY_TOKEN_CREATE_EXAMPLES: &str = "\
-The token goes to stdout, a reminder that it is shown once to stderr.
+The token goes to stdout, a reminder that it is shown once to stderr. Without --scope the token
+holds every registry scope. Its username is `gitlab+deploy-token-<id>` unless --username is given.
+Revoke it with `pkgprotect admin token revoke <id>`.
 
 Examples:
-  pkgprotect admin deploy-token create my-group/my-project";
+  pkgprotect admin deploy-token create my-group/my-project
+  pkgprotect admin deploy-token create my-group/my-project --scope read_package_registry --scope write_package_registry --json
+  pkgprotect admin deploy-token create my-group/my-project --username ci-publisher --expires-at 2027-01-31";
 
 const COMPLETIONS_EXAMPLES: &str = "\
 Examples:
@@ -372,6 +419,20 @@ pub enum UserCommand {
         #[arg(long)]
         admin: bool,
     },
+    /// Block a user: all their tokens are refused until unblocked.
+    #[command(after_long_help = ADMIN_USER_BLOCK_EXAMPLES)]
+    Block {
+        /// Username to block.
+        #[arg(value_name = "USERNAME")]
+        name: String,
+    },
+    /// Unblock a user: their tokens work again (unless revoked or expired).
+    #[command(after_long_help = ADMIN_USER_UNBLOCK_EXAMPLES)]
+    Unblock {
+        /// Username to unblock.
+        #[arg(value_name = "USERNAME")]
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -389,6 +450,15 @@ pub enum MemberCommand {
         #[arg(value_parser = member_levels())]
         level: AccessLevel,
     },
+    /// Remove a user from a project.
+    #[command(after_long_help = ADMIN_MEMBER_REMOVE_EXAMPLES)]
+    Remove {
+        /// Project path (`group/project`) or numeric id.
+        project: String,
+        /// Username of the member.
+        #[arg(value_name = "USERNAME")]
+        user: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -399,6 +469,29 @@ pub enum TokenCommand {
         /// Username the token acts as.
         #[arg(value_name = "USERNAME")]
         user: String,
+        /// A scope the token holds (repeat for several; default `api`).
+        #[arg(long = "scope", value_name = "SCOPE", default_value = "api", value_parser = personal_scope)]
+        scopes: Vec<PersonalScope>,
+        /// The day the token stops working (00:00 UTC), as GitLab's `expires_at`: YYYY-MM-DD.
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = expiry_date)]
+        expires_at: Option<(i64, String)>,
+        /// A name to recognise the token by in `admin token list` (default: the username).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List tokens (never the tokens themselves): ids for `revoke`, scopes, expiry.
+    #[command(after_long_help = ADMIN_TOKEN_LIST_EXAMPLES)]
+    List {
+        /// Only the tokens of this user (or deploy token username).
+        #[arg(long, value_name = "USERNAME")]
+        user: Option<String>,
+    },
+    /// Revoke a personal or deploy token by id.
+    #[command(after_long_help = ADMIN_TOKEN_REVOKE_EXAMPLES)]
+    Revoke {
+        /// The token's id, from `admin token list` or the output of `create`.
+        #[arg(value_name = "ID")]
+        id: i64,
     },
 }
 
@@ -409,7 +502,31 @@ pub enum DeployTokenCommand {
     Create {
         /// Project path (`group/project`) or numeric id.
         project: String,
+        /// A registry scope the token holds (repeat for several; default: all four).
+        #[arg(long = "scope", value_name = "SCOPE", value_parser = deploy_token_scope)]
+        scopes: Vec<DeployTokenScope>,
+        /// The token's username (default `gitlab+deploy-token-<id>`, as GitLab names them).
+        #[arg(long)]
+        username: Option<String>,
+        /// The day the token stops working (00:00 UTC): YYYY-MM-DD.
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = expiry_date)]
+        expires_at: Option<(i64, String)>,
     },
+}
+
+fn personal_scope(name: &str) -> Result<PersonalScope, String> {
+    name.parse().map_err(|error: pkgprotect_server::auth::UnknownPersonalScope| error.to_string())
+}
+
+fn deploy_token_scope(name: &str) -> Result<DeployTokenScope, String> {
+    name.parse().map_err(|error: pkgprotect::permissions::UnknownDeployTokenScope| error.to_string())
+}
+
+/// `YYYY-MM-DD` as unix seconds at 00:00 UTC, with the text for messages.
+fn expiry_date(text: &str) -> Result<(i64, String), String> {
+    let date = time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|error| format!("`{text}` is not a date of the form YYYY-MM-DD: {error}"))?;
+    Ok((date.midnight().assume_utc().unix_timestamp(), text.to_owned()))
 }
 
 #[derive(Debug, Args)]

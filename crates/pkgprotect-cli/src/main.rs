@@ -5,6 +5,7 @@ mod wasmtime_cli;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{CommandFactory, Parser};
+use pkgprotect::permissions::DeployTokenScopes;
 use pkgprotect::{
     DecisionRequest, ParamsMode, Rule, RuleKind, RuleSet, Target, ValidationContext, parse_rule_params, preview,
     validate_rule,
@@ -15,6 +16,7 @@ use pkgprotect_cli::{
     ProjectCommand, ServeArgs, TokenCommand, UserCommand, ValidateArgs,
 };
 use pkgprotect_conformance::{NativeHost, VectorFile};
+use pkgprotect_server::auth::PersonalScopes;
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::path::Path;
@@ -274,15 +276,48 @@ fn admin(args: AdminArgs, json_output: bool) -> Result<ExitCode> {
                 let id = ops::create_user(&store, &name, admin).await?;
                 json!({"id": id, "username": name, "is_admin": admin})
             }
+            AdminCommand::User(UserCommand::Block { name }) => {
+                ops::set_blocked(&store, &name, true).await?;
+                json!({"username": name, "blocked": true})
+            }
+            AdminCommand::User(UserCommand::Unblock { name }) => {
+                ops::set_blocked(&store, &name, false).await?;
+                json!({"username": name, "blocked": false})
+            }
             AdminCommand::Member(MemberCommand::Add { project, user, level }) => {
                 ops::add_member(&store, &project, &user, level).await?;
                 json!({"project": project, "user": user, "access_level": level})
             }
-            AdminCommand::Token(TokenCommand::Create { user }) => {
-                json!({"user": user, "token": ops::create_token(&store, &user).await?})
+            AdminCommand::Member(MemberCommand::Remove { project, user }) => {
+                ops::remove_member(&store, &project, &user).await?;
+                json!({"project": project, "user": user, "removed": true})
             }
-            AdminCommand::DeployToken(DeployTokenCommand::Create { project }) => {
-                json!({"project": project, "token": ops::create_deploy_token(&store, &project).await?})
+            AdminCommand::Token(TokenCommand::Create { user, scopes, expires_at, name }) => {
+                let scopes = scopes.into_iter().fold(PersonalScopes::default(), PersonalScopes::with);
+                let expires_at = ops::check_expiry(expires_at)?;
+                let name = name.as_deref().unwrap_or(&user);
+                serde_json::to_value(ops::issue_token(&store, &user, name, scopes, expires_at).await?)?
+            }
+            AdminCommand::Token(TokenCommand::List { user }) => {
+                serde_json::to_value(ops::list_tokens(&store, user.as_deref()).await?)?
+            }
+            AdminCommand::Token(TokenCommand::Revoke { id }) => {
+                ops::revoke_token(&store, id).await?;
+                json!({"id": id, "revoked": true})
+            }
+            AdminCommand::DeployToken(DeployTokenCommand::Create { project, scopes, username, expires_at }) => {
+                let scopes = if scopes.is_empty() {
+                    DeployTokenScopes::ALL
+                } else {
+                    scopes.into_iter().fold(DeployTokenScopes::default(), DeployTokenScopes::with)
+                };
+                let expires_at = ops::check_expiry(expires_at)?;
+                let issued = ops::issue_deploy_token(&store, &project, username, scopes, expires_at).await?;
+                let mut output = serde_json::to_value(issued)?;
+                if let Some(fields) = output.as_object_mut() {
+                    fields.insert("project".into(), json!(project));
+                }
+                output
             }
         };
         store.close().await;
@@ -292,7 +327,9 @@ fn admin(args: AdminArgs, json_output: bool) -> Result<ExitCode> {
         println!("{output}");
     } else if let Some(token) = output.get("token").and_then(Value::as_str) {
         println!("{token}");
-        eprintln!("(shown once: only its hash is stored)");
+        let id = output.get("id").and_then(Value::as_i64).unwrap_or_default();
+        let username = output.get("username").and_then(Value::as_str).unwrap_or_default();
+        eprintln!("(shown once: only its hash is stored; token id {id}, username `{username}`)");
     } else {
         println!("{}", serde_json::to_string_pretty(&output)?);
     }

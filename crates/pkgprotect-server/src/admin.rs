@@ -1,7 +1,8 @@
 //! Administration without a GitLab: projects, users, memberships and tokens, and the demo seed.
 
-use crate::auth::{new_token, token_hash};
-use crate::db::{DbError, Store, TokenOwner};
+use crate::auth::{PersonalScope, PersonalScopes, new_token, token_hash};
+use crate::db::{DbError, NewToken, Store, TokenInfo};
+use pkgprotect::permissions::DeployTokenScopes;
 use pkgprotect::{AccessLevel, Rule};
 use serde::Serialize;
 
@@ -24,6 +25,14 @@ pub enum AdminError {
     Randomness(String),
     #[error("demo rule rejected: {0}")]
     DemoRule(String),
+    #[error("a token needs at least one scope")]
+    NoScopes,
+    #[error("the expiry `{0}` is not in the future")]
+    ExpiryPassed(String),
+    #[error("no token with id `{0}`, or it is revoked already")]
+    NoSuchToken(i64),
+    #[error("`{user}` is not a member of `{project}`")]
+    NotAMember { project: String, user: String },
 }
 
 impl From<DbError> for AdminError {
@@ -60,8 +69,7 @@ pub async fn add_member(store: &Store, project: &str, username: &str, level: Acc
         return Err(AdminError::NotAMembershipLevel(level));
     }
     let project_id = project_id(store, project).await?;
-    let user_id =
-        store.user_id(username).await?.ok_or_else(|| AdminError::Missing { what: "user", name: username.into() })?;
+    let user_id = user_id(store, username).await?;
     store.set_member(project_id, user_id, level).await?;
     Ok(())
 }
@@ -74,21 +82,108 @@ async fn project_id(store: &Store, project: &str) -> Result<i64, AdminError> {
         .id)
 }
 
-/// A new personal access token for `username`; the only time the token is visible.
-pub async fn create_token(store: &Store, username: &str) -> Result<String, AdminError> {
-    let user_id =
-        store.user_id(username).await?.ok_or_else(|| AdminError::Missing { what: "user", name: username.into() })?;
-    let token = new_token("glpat-").map_err(|e| AdminError::Randomness(e.to_string()))?;
-    store.insert_token(&token_hash(&token), username, TokenOwner::User { user_id, is_admin: false }).await?;
-    Ok(token)
+/// A token just issued: the only time the token itself is visible.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssuedToken {
+    pub id: i64,
+    pub token: String,
+    /// The user, or the deploy token's username (`gitlab+deploy-token-<id>` by default).
+    pub username: String,
+    pub scopes: Vec<String>,
+    /// Unix seconds; `None`: never expires.
+    pub expires_at: Option<i64>,
 }
 
-/// A new deploy token for `project`; the only time the token is visible.
-pub async fn create_deploy_token(store: &Store, project: &str) -> Result<String, AdminError> {
+/// When a token expires, as unix seconds, checked to lie in the future; `shown` is how the
+/// caller wrote it, for the error.
+pub fn check_expiry(expires_at: Option<(i64, String)>) -> Result<Option<i64>, AdminError> {
+    match expires_at {
+        Some((at, shown)) if at <= crate::db::unix_now() => Err(AdminError::ExpiryPassed(shown)),
+        other => Ok(other.map(|(at, _)| at)),
+    }
+}
+
+/// A personal access token for `username` with `scopes`.
+pub async fn issue_token(
+    store: &Store,
+    username: &str,
+    name: &str,
+    scopes: PersonalScopes,
+    expires_at: Option<i64>,
+) -> Result<IssuedToken, AdminError> {
+    if scopes == PersonalScopes::default() {
+        return Err(AdminError::NoScopes);
+    }
+    let user_id = user_id(store, username).await?;
+    let token = new_token("glpat-").map_err(|e| AdminError::Randomness(e.to_string()))?;
+    let spec = NewToken::Personal { user_id, scopes };
+    let (id, _) = store.insert_token(&token_hash(&token), name, &spec, expires_at).await?;
+    let scopes = scopes.iter().map(|scope| scope.as_str().to_owned()).collect();
+    Ok(IssuedToken { id, token, username: username.to_owned(), scopes, expires_at })
+}
+
+/// A personal access token with the `api` scope that never expires.
+pub async fn create_token(store: &Store, username: &str) -> Result<String, AdminError> {
+    let scopes = PersonalScopes::default().with(PersonalScope::Api);
+    Ok(issue_token(store, username, username, scopes, None).await?.token)
+}
+
+/// A deploy token for `project` with `scopes`, named `username` or as GitLab names them.
+pub async fn issue_deploy_token(
+    store: &Store,
+    project: &str,
+    username: Option<String>,
+    scopes: DeployTokenScopes,
+    expires_at: Option<i64>,
+) -> Result<IssuedToken, AdminError> {
+    if scopes == DeployTokenScopes::default() {
+        return Err(AdminError::NoScopes);
+    }
     let project_id = project_id(store, project).await?;
     let token = new_token("gldt-").map_err(|e| AdminError::Randomness(e.to_string()))?;
-    store.insert_token(&token_hash(&token), "deploy-token", TokenOwner::DeployToken { project_id }).await?;
-    Ok(token)
+    let spec = NewToken::Deploy { project_id, scopes, username };
+    let (id, username) = store.insert_token(&token_hash(&token), "deploy-token", &spec, expires_at).await?;
+    let scopes = scopes.iter().map(|scope| scope.as_str().to_owned()).collect();
+    Ok(IssuedToken { id, token, username: username.unwrap_or_default(), scopes, expires_at })
+}
+
+/// A deploy token for `project` with every registry scope that never expires.
+pub async fn create_deploy_token(store: &Store, project: &str) -> Result<String, AdminError> {
+    Ok(issue_deploy_token(store, project, None, DeployTokenScopes::ALL, None).await?.token)
+}
+
+/// Revoke a personal or deploy token by id.
+pub async fn revoke_token(store: &Store, id: i64) -> Result<(), AdminError> {
+    if store.revoke_token(id).await? { Ok(()) } else { Err(AdminError::NoSuchToken(id)) }
+}
+
+/// Every token (of `username` when given), never the tokens themselves.
+pub async fn list_tokens(store: &Store, username: Option<&str>) -> Result<Vec<TokenInfo>, AdminError> {
+    Ok(store.tokens(username).await?)
+}
+
+/// Take a user's membership of a project away.
+pub async fn remove_member(store: &Store, project: &str, username: &str) -> Result<(), AdminError> {
+    let project_id = project_id(store, project).await?;
+    let user_id = user_id(store, username).await?;
+    if store.remove_member(project_id, user_id).await? {
+        Ok(())
+    } else {
+        Err(AdminError::NotAMember { project: project.into(), user: username.into() })
+    }
+}
+
+/// Block or unblock a user: a blocked user's tokens get 401 everywhere.
+pub async fn set_blocked(store: &Store, username: &str, blocked: bool) -> Result<(), AdminError> {
+    if store.set_blocked(username, blocked).await? {
+        Ok(())
+    } else {
+        Err(AdminError::Missing { what: "user", name: username.into() })
+    }
+}
+
+async fn user_id(store: &Store, username: &str) -> Result<i64, AdminError> {
+    store.user_id(username).await?.ok_or_else(|| AdminError::Missing { what: "user", name: username.into() })
 }
 
 /// What `serve --demo` created, to print once.

@@ -1,6 +1,6 @@
 //! GitLab's REST API for protection rules, plus the decision endpoints registries call.
 
-use crate::auth::token_hash;
+use crate::auth::{PersonalScope, token_hash};
 use crate::db::{DbError, Project, RuleWrite, Store, TokenOwner};
 use crate::engine::{CompiledRules, RuleSetCache};
 use axum::Router;
@@ -131,6 +131,8 @@ pub enum ApiError {
     /// 400 `{"error": …}`: Grape's parameter errors.
     BadRequest(String),
     Unauthorized,
+    /// 403 `insufficient_scope`: the token lacks every scope of these.
+    InsufficientScope(&'static [PersonalScope]),
     Forbidden(Option<String>),
     NotFound(&'static str),
     /// 422 `{"message": {"error": [...]}}`: model validation.
@@ -170,6 +172,17 @@ impl IntoResponse for ApiError {
         let (status, body) = match self {
             ApiError::BadRequest(message) => (StatusCode::BAD_REQUEST, json!({ "error": message })),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, json!({ "message": "401 Unauthorized" })),
+            ApiError::InsufficientScope(scopes) => {
+                // GitLab's answer (`Gitlab::Auth::InsufficientScopeError`), header and body.
+                let scope = scopes.iter().map(|scope| scope.as_str()).collect::<Vec<_>>().join(" ");
+                let description = "The request requires higher privileges than provided by the access token.";
+                let challenge = format!(
+                    "Bearer realm=\"pkgprotect\", error=\"insufficient_scope\", error_description=\"{description}\", scope=\"{scope}\""
+                );
+                let body = json!({ "error": "insufficient_scope", "error_description": description, "scope": scope });
+                return (StatusCode::FORBIDDEN, [(header::WWW_AUTHENTICATE, challenge)], axum::Json(body))
+                    .into_response();
+            }
             ApiError::Forbidden(None) => (StatusCode::FORBIDDEN, json!({ "message": "403 Forbidden" })),
             ApiError::Forbidden(Some(why)) => {
                 (StatusCode::FORBIDDEN, json!({ "message": format!("403 Forbidden - {why}") }))
@@ -270,24 +283,77 @@ async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
+/// The header a token came in. GitLab reads each kind of token from its own headers only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TokenHeader {
+    /// `PRIVATE-TOKEN` or `Authorization: Bearer`: personal access tokens.
+    Personal,
+    /// `Deploy-Token`: deploy tokens.
+    Deploy,
+    /// `JOB-TOKEN`: CI job tokens, which this server never issues.
+    Job,
+}
+
 /// The token from GitLab's headers: `PRIVATE-TOKEN`, `Deploy-Token`, `JOB-TOKEN` or `Authorization: Bearer`.
-fn token(headers: &HeaderMap) -> Result<&str, ApiError> {
+fn token(headers: &HeaderMap) -> Result<(TokenHeader, &str), ApiError> {
     let header_value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let bearer = || {
+        // Authentication schemes are case-insensitive (RFC 9110), and GitLab reads `bearer` too.
+        let (scheme, token) = header_value(header::AUTHORIZATION.as_str())?.split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+    };
     header_value("private-token")
-        .or_else(|| header_value("deploy-token"))
-        .or_else(|| header_value("job-token"))
-        .or_else(|| {
-            // Authentication schemes are case-insensitive (RFC 9110), and GitLab reads `bearer` too.
-            let (scheme, token) = header_value(header::AUTHORIZATION.as_str())?.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-        })
-        .filter(|t| !t.is_empty())
+        .map(|token| (TokenHeader::Personal, token))
+        .or_else(|| header_value("deploy-token").map(|token| (TokenHeader::Deploy, token)))
+        .or_else(|| header_value("job-token").map(|token| (TokenHeader::Job, token)))
+        .or_else(|| bearer().map(|token| (TokenHeader::Personal, token)))
+        .filter(|(_, token)| !token.is_empty())
         .ok_or(ApiError::Unauthorized)
 }
 
-async fn caller(state: &AppState, headers: &HeaderMap) -> Result<TokenOwner, ApiError> {
-    let hash = token_hash(token(headers)?);
-    state.store.token_owner(&hash).await?.ok_or(ApiError::Unauthorized)
+/// What a route needs of a personal access token's scopes (GitLab's `api` covers all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    /// Rule lists: `api` or `read_api`.
+    Read,
+    /// Rule changes: `api`.
+    Write,
+    /// Decisions: `api`, `read_api` or `decide`.
+    Decide,
+    /// The current user: `api`, `read_api` or `read_user`.
+    User,
+}
+
+impl Need {
+    const fn scopes(self) -> &'static [PersonalScope] {
+        match self {
+            Need::Read => &[PersonalScope::Api, PersonalScope::ReadApi],
+            Need::Write => &[PersonalScope::Api],
+            Need::Decide => &[PersonalScope::Api, PersonalScope::ReadApi, PersonalScope::Decide],
+            Need::User => &[PersonalScope::Api, PersonalScope::ReadApi, PersonalScope::ReadUser],
+        }
+    }
+}
+
+/// The owner of a token presented in `header`, when that header may carry its kind, and its
+/// scopes allow `need` (403 `insufficient_scope` otherwise, as GitLab answers before routing).
+fn authenticated(owner: Option<TokenOwner>, header: TokenHeader, need: Need) -> Result<TokenOwner, ApiError> {
+    match (owner, header) {
+        (Some(owner @ TokenOwner::User { scopes, .. }), TokenHeader::Personal) => {
+            if scopes.any(need.scopes()) {
+                Ok(owner)
+            } else {
+                Err(ApiError::InsufficientScope(need.scopes()))
+            }
+        }
+        (Some(owner @ TokenOwner::DeployToken { .. }), TokenHeader::Deploy) => Ok(owner),
+        _ => Err(ApiError::Unauthorized),
+    }
+}
+
+async fn caller(state: &AppState, headers: &HeaderMap, need: Need) -> Result<TokenOwner, ApiError> {
+    let (header, token) = token(headers)?;
+    authenticated(state.store.token_owner(&token_hash(token)).await?, header, need)
 }
 
 /// What the caller may do in a project.
@@ -295,6 +361,8 @@ struct Access {
     project: Project,
     actor: Actor,
     is_admin: bool,
+    /// The caller's scopes when it is a deploy token; none otherwise.
+    deploy_scopes: DeployTokenScopes,
 }
 
 impl Access {
@@ -305,30 +373,46 @@ impl Access {
     }
 }
 
-/// Resolve `:id` for the caller in one query. GitLab authenticates first (401), then hides
-/// projects from non-members (404, so private projects do not leak).
-async fn project_access(state: &AppState, headers: &HeaderMap, reference: &str) -> Result<Access, ApiError> {
-    let hash = token_hash(token(headers)?);
-    let Some(found) = state.store.project_and_caller(reference, &hash).await? else {
-        // No such project: still 401 for a bad token, as GitLab authenticates before routing.
-        state.store.token_owner(&hash).await?.ok_or(ApiError::Unauthorized)?;
-        return Err(ApiError::NotFound("Project"));
+/// Resolve `:id` for the caller in one query. GitLab authenticates first (401, then 403 for a
+/// token without the scope), then hides projects from non-members (404, so private projects
+/// do not leak).
+async fn project_access(
+    state: &AppState,
+    headers: &HeaderMap,
+    reference: &str,
+    need: Need,
+) -> Result<Access, ApiError> {
+    let (header, token) = token(headers)?;
+    let hash = token_hash(token);
+    let found = state.store.project_and_caller(reference, &hash).await?;
+    let owner = match &found {
+        Some(found) => found.owner,
+        // No such project: the token is still checked first, as GitLab authenticates before routing.
+        None => state.store.token_owner(&hash).await?,
     };
+    let owner = authenticated(owner, header, need)?;
+    let Some(found) = found else { return Err(ApiError::NotFound("Project")) };
     let project = found.project;
-    match found.owner.ok_or(ApiError::Unauthorized)? {
-        TokenOwner::DeployToken { project_id } if project_id == project.id => {
-            Ok(Access { project, actor: Actor::DeployToken, is_admin: false })
+    let no_scopes = DeployTokenScopes::default();
+    match owner {
+        TokenOwner::DeployToken { project_id, scopes } if project_id == project.id => {
+            Ok(Access { project, actor: Actor::DeployToken, is_admin: false, deploy_scopes: scopes })
         }
-        TokenOwner::DeployToken { .. } => Err(ApiError::NotFound("Project")),
-        TokenOwner::User { is_admin: true, .. } => {
-            Ok(Access { project, actor: Actor::User { access_level: AccessLevel::Admin }, is_admin: true })
-        }
+        // GitLab finds a deploy token only for its own project: elsewhere it authenticates no one.
+        TokenOwner::DeployToken { .. } => Err(ApiError::Unauthorized),
+        TokenOwner::User { is_admin: true, .. } => Ok(Access {
+            project,
+            actor: Actor::User { access_level: AccessLevel::Admin },
+            is_admin: true,
+            deploy_scopes: no_scopes,
+        }),
         TokenOwner::User { .. } => match found.member_level {
             // Memberships stop at owner (a stored `admin` membership is older than this check).
             Some(access_level) => Ok(Access {
                 project,
                 actor: Actor::User { access_level: access_level.min(AccessLevel::Owner) },
                 is_admin: false,
+                deploy_scopes: no_scopes,
             }),
             None => Err(ApiError::NotFound("Project")),
         },
@@ -336,8 +420,13 @@ async fn project_access(state: &AppState, headers: &HeaderMap, reference: &str) 
 }
 
 /// Managing rules needs Maintainer or above (`admin_package` / `admin_container_image`).
-async fn maintainer_access(state: &AppState, headers: &HeaderMap, reference: &str) -> Result<Project, ApiError> {
-    let access = project_access(state, headers, reference).await?;
+async fn maintainer_access(
+    state: &AppState,
+    headers: &HeaderMap,
+    reference: &str,
+    need: Need,
+) -> Result<Project, ApiError> {
+    let access = project_access(state, headers, reference, need).await?;
     match access.actor {
         Actor::User { access_level } if access_level >= AccessLevel::Maintainer => Ok(access.project),
         // Deploy tokens only reach registry endpoints in GitLab, not this API.
@@ -463,8 +552,8 @@ fn entity(rule: &Rule) -> Value {
 }
 
 async fn current_user(State(state): Shared, headers: HeaderMap) -> Result<Response, ApiError> {
-    match caller(&state, &headers).await? {
-        TokenOwner::User { user_id, is_admin } => {
+    match caller(&state, &headers, Need::User).await? {
+        TokenOwner::User { user_id, is_admin, .. } => {
             Ok(axum::Json(json!({ "id": user_id, "is_admin": is_admin })).into_response())
         }
         TokenOwner::DeployToken { .. } => Err(ApiError::Unauthorized),
@@ -472,7 +561,7 @@ async fn current_user(State(state): Shared, headers: HeaderMap) -> Result<Respon
 }
 
 async fn list(state: &AppState, headers: &HeaderMap, reference: &str, kind: RuleKind) -> Result<Response, ApiError> {
-    let project = maintainer_access(state, headers, reference).await?;
+    let project = maintainer_access(state, headers, reference, Need::Read).await?;
     let rules = state.store.rules(project.id, kind).await?;
     // GitLab does not paginate these lists; clients that send `page`/`per_page` still get
     // everything, with headers saying it is the only page.
@@ -542,7 +631,7 @@ async fn create(
     kind: RuleKind,
     params: Value,
 ) -> Result<Response, ApiError> {
-    let project = maintainer_access(state, headers, reference).await?;
+    let project = maintainer_access(state, headers, reference, Need::Write).await?;
     let mut rule = parse_rule_params(kind, &params, ParamsMode::Create)?;
     let id = write_rules(state, &project, kind, async |write| {
         let existing = write.rules(kind).await?;
@@ -567,7 +656,7 @@ async fn update(
     kind: RuleKind,
     params: Value,
 ) -> Result<Response, ApiError> {
-    let project = maintainer_access(state, headers, reference).await?;
+    let project = maintainer_access(state, headers, reference, Need::Write).await?;
     let id = rule_id(raw_rule_id, kind)?;
     let mut rule = write_rules(state, &project, kind, async |write| {
         let existing = write.rules(kind).await?;
@@ -610,7 +699,7 @@ async fn delete(
     raw_rule_id: &str,
     kind: RuleKind,
 ) -> Result<Response, ApiError> {
-    let project = maintainer_access(state, headers, reference).await?;
+    let project = maintainer_access(state, headers, reference, Need::Write).await?;
     let id = rule_id(raw_rule_id, kind)?;
     write_rules(state, &project, kind, async |write| {
         if write.delete(kind, id).await? { Ok(()) } else { Err(ApiError::NotFound("Protection Rule")) }
@@ -743,7 +832,7 @@ async fn decisions(
     kind: RuleKind,
     body: &Bytes,
 ) -> Result<Response, ApiError> {
-    let access = project_access(state, headers, reference).await?;
+    let access = project_access(state, headers, reference, Need::Decide).await?;
     if body_format(headers)? != BodyFormat::Json {
         return Err(ApiError::UnsupportedMediaType(media_type(headers).unwrap_or_default()));
     }
@@ -769,11 +858,11 @@ async fn decisions(
         .map(|(index, item)| decision_request(item, kind, &access).map_err(|e| prefix_batch_error(e, batch, index)))
         .collect::<Result<Vec<_>, _>>()?;
     // GitLab's base permission comes first and reads no rule; protection decides the rest.
-    // Deploy tokens carry no scopes here yet: each is taken to hold the registry scopes.
-    let bases: Vec<_> = requests
-        .iter()
-        .map(|request| base_permission(kind, request.action, request.actor, DeployTokenScopes::ALL))
-        .collect();
+    // A deploy token deciding for itself has its own scopes; an administrator naming a deploy
+    // token as the actor asks for one holding every registry scope.
+    let scopes = if access.is_admin { DeployTokenScopes::ALL } else { access.deploy_scopes };
+    let bases: Vec<_> =
+        requests.iter().map(|request| base_permission(kind, request.action, request.actor, scopes)).collect();
     let permitted: Vec<DecisionRequest> =
         requests.iter().zip(&bases).filter(|(_, base)| base.is_ok()).map(|(request, _)| request.clone()).collect();
     let mut protection = if permitted.is_empty() {

@@ -1,8 +1,10 @@
 //! Storage: one SQL dialect subset over SQLite (embedded, WAL) and PostgreSQL (shared by
 //! many instances), through sqlx's `Any` driver.
 
+use crate::auth::{PersonalScopes, join_scopes, split_scopes};
+use pkgprotect::permissions::DeployTokenScopes;
 use pkgprotect::{AccessLevel, ContainerRepositoryRule, PackageRule, PackageType, Rule, RuleKind};
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::any::{AnyPoolOptions, AnyRow, install_default_drivers};
 use sqlx::{AnyPool, Row};
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -60,11 +62,73 @@ pub struct ProjectAndCaller {
     pub member_level: Option<AccessLevel>,
 }
 
-/// Who a token belongs to.
+/// Who a valid token belongs to, and what it may be used for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenOwner {
-    User { user_id: i64, is_admin: bool },
-    DeployToken { project_id: i64 },
+    User { user_id: i64, is_admin: bool, scopes: PersonalScopes },
+    DeployToken { project_id: i64, scopes: DeployTokenScopes },
+}
+
+/// What a token is issued for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewToken {
+    Personal {
+        user_id: i64,
+        scopes: PersonalScopes,
+    },
+    /// `username: None` names it as GitLab does, `gitlab+deploy-token-<id>`.
+    Deploy {
+        project_id: i64,
+        scopes: DeployTokenScopes,
+        username: Option<String>,
+    },
+}
+
+/// A token as `admin token list` shows it (never the token itself).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub name: String,
+    /// `personal` or `deploy`.
+    pub kind: &'static str,
+    /// The user (personal tokens) or the deploy token's username.
+    pub username: Option<String>,
+    /// The project of a deploy token.
+    pub project: Option<String>,
+    pub scopes: Vec<String>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// The columns a token lookup reads, in this order, after the query's own columns.
+const TOKEN_COLUMNS: &str = "t.user_id, t.deploy_project_id, t.expires_at, t.revoked_at, t.scopes, \
+                             COALESCE(u.is_admin, 0), u.blocked_at";
+
+/// The owner of a looked-up token, or `None` when it cannot be used: expired, revoked, its
+/// user blocked, or its stored scopes unreadable (on doubt, refuse).
+fn token_owner_from(row: &AnyRow, first: usize) -> Result<Option<TokenOwner>, DbError> {
+    let user_id: Option<i64> = row.try_get(first)?;
+    let deploy_project_id: Option<i64> = row.try_get(first + 1)?;
+    let expires_at: Option<i64> = row.try_get(first + 2)?;
+    let revoked_at: Option<i64> = row.try_get(first + 3)?;
+    let scopes: Option<String> = row.try_get(first + 4)?;
+    let is_admin: i64 = row.try_get(first + 5)?;
+    let blocked_at: Option<i64> = row.try_get(first + 6)?;
+    if expires_at.is_some_and(|at| at <= now()) || revoked_at.is_some() || blocked_at.is_some() {
+        return Ok(None);
+    }
+    let scopes = scopes.unwrap_or_default();
+    Ok(match (user_id, deploy_project_id) {
+        (Some(user_id), None) => PersonalScopes::from_names(split_scopes(&scopes))
+            .ok()
+            .map(|scopes| TokenOwner::User { user_id, is_admin: is_admin != 0, scopes }),
+        (None, Some(project_id)) => DeployTokenScopes::from_names(split_scopes(&scopes))
+            .ok()
+            .map(|scopes| TokenOwner::DeployToken { project_id, scopes }),
+        // Neither or both: not a token this server issued.
+        _ => None,
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -78,6 +142,11 @@ pub fn sqlite_url(data_dir: &Path) -> Result<String, DbError> {
     std::fs::create_dir_all(data_dir)
         .map_err(|source| DbError::DataDir { path: data_dir.display().to_string(), source })?;
     Ok(format!("sqlite://{}?mode=rwc", data_dir.join("pkgprotect.sqlite3").display()))
+}
+
+/// Seconds since the Unix epoch, as tokens' times are stored.
+pub fn unix_now() -> i64 {
+    now()
 }
 
 fn now() -> i64 {
@@ -200,47 +269,120 @@ impl Store {
         Ok(())
     }
 
-    /// Store a token's hash (never the token) for a user or, as a deploy token, a project.
-    pub async fn insert_token(&self, sha256: &str, name: &str, owner: TokenOwner) -> Result<i64, DbError> {
-        let (user_id, project_id) = match owner {
-            TokenOwner::User { user_id, .. } => (Some(user_id), None),
-            TokenOwner::DeployToken { project_id } => (None, Some(project_id)),
+    /// Store a token's hash (never the token); its id and, for a deploy token, its username.
+    pub async fn insert_token(
+        &self,
+        sha256: &str,
+        name: &str,
+        token: &NewToken,
+        expires_at: Option<i64>,
+    ) -> Result<(i64, Option<String>), DbError> {
+        let (user_id, project_id, scopes) = match token {
+            NewToken::Personal { user_id, scopes } => (Some(*user_id), None, join_scopes(scopes.iter())),
+            NewToken::Deploy { project_id, scopes, .. } => (None, Some(*project_id), join_scopes(scopes.iter())),
         };
+        let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
-            "INSERT INTO tokens (token_sha256, name, user_id, deploy_project_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO tokens (token_sha256, name, user_id, deploy_project_id, created_at, expires_at, scopes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(sha256)
         .bind(name)
         .bind(user_id)
         .bind(project_id)
         .bind(now())
-        .fetch_one(&self.pool)
+        .bind(expires_at)
+        .bind(scopes)
+        .fetch_one(&mut *tx)
         .await
         .map_err(classify)?;
-        Ok(row.try_get(0)?)
+        let id: i64 = row.try_get(0)?;
+        let username = match token {
+            NewToken::Personal { .. } => None,
+            NewToken::Deploy { username, .. } => {
+                let username = username.clone().unwrap_or_else(|| format!("gitlab+deploy-token-{id}"));
+                sqlx::query("UPDATE tokens SET username = $1 WHERE id = $2")
+                    .bind(&username)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                Some(username)
+            }
+        };
+        tx.commit().await?;
+        Ok((id, username))
     }
 
+    /// The owner of a usable token with this hash.
     pub async fn token_owner(&self, sha256: &str) -> Result<Option<TokenOwner>, DbError> {
-        let row = sqlx::query(
-            "SELECT t.user_id, t.deploy_project_id, t.expires_at, COALESCE(u.is_admin, 0) \
-             FROM tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.token_sha256 = $1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.token_sha256 = $1"
+        ))
         .bind(sha256)
         .fetch_optional(&self.pool)
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let expires_at: Option<i64> = row.try_get(2)?;
-        if expires_at.is_some_and(|at| at <= now()) {
-            return Ok(None);
-        }
-        let user_id: Option<i64> = row.try_get(0)?;
-        let project_id: Option<i64> = row.try_get(1)?;
-        let is_admin: i64 = row.try_get(3)?;
-        Ok(match (user_id, project_id) {
-            (Some(user_id), _) => Some(TokenOwner::User { user_id, is_admin: is_admin != 0 }),
-            (None, Some(project_id)) => Some(TokenOwner::DeployToken { project_id }),
-            (None, None) => None,
-        })
+        row.map_or(Ok(None), |row| token_owner_from(&row, 0))
+    }
+
+    /// Revoke a token by id: every instance refuses it from its next request on (each
+    /// request reads the token's row). `false` when no such token or it was revoked already.
+    pub async fn revoke_token(&self, id: i64) -> Result<bool, DbError> {
+        let done = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Every token, oldest first; only those of `username` when given.
+    pub async fn tokens(&self, username: Option<&str>) -> Result<Vec<TokenInfo>, DbError> {
+        let rows = sqlx::query(
+            "SELECT t.id, t.name, t.user_id, COALESCE(u.username, t.username), p.full_path, t.scopes, \
+                    t.created_at, t.expires_at, t.revoked_at \
+             FROM tokens t LEFT JOIN users u ON u.id = t.user_id LEFT JOIN projects p ON p.id = t.deploy_project_id \
+             WHERE CAST($1 AS TEXT) IS NULL OR u.username = $1 OR t.username = $1 ORDER BY t.id",
+        )
+        .bind(username)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let user_id: Option<i64> = row.try_get(2)?;
+                let scopes: String = row.try_get(5)?;
+                Ok(TokenInfo {
+                    id: row.try_get(0)?,
+                    name: row.try_get(1)?,
+                    kind: if user_id.is_some() { "personal" } else { "deploy" },
+                    username: row.try_get(3)?,
+                    project: row.try_get(4)?,
+                    scopes: split_scopes(&scopes).map(str::to_owned).collect(),
+                    created_at: row.try_get(6)?,
+                    expires_at: row.try_get(7)?,
+                    revoked_at: row.try_get(8)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Block (or unblock) a user: a blocked user's tokens are refused. `false`: no such user.
+    pub async fn set_blocked(&self, username: &str, blocked: bool) -> Result<bool, DbError> {
+        let done = sqlx::query("UPDATE users SET blocked_at = $1 WHERE username = $2")
+            .bind(blocked.then(now))
+            .bind(username)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Remove a membership. `false` when the user was not a member.
+    pub async fn remove_member(&self, project_id: i64, user_id: i64) -> Result<bool, DbError> {
+        let done = sqlx::query("DELETE FROM members WHERE project_id = $1 AND user_id = $2")
+            .bind(project_id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// A project by numeric id or full path (case-insensitive, as GitLab routes).
@@ -273,12 +415,13 @@ impl Store {
         if reference.contains('\0') {
             return Ok(None);
         }
-        let select = "SELECT p.id, p.full_path, p.rules_version, t.user_id, t.deploy_project_id, t.expires_at, \
-                      COALESCE(u.is_admin, 0), m.access_level \
+        let select = format!(
+            "SELECT p.id, p.full_path, p.rules_version, m.access_level, {TOKEN_COLUMNS} \
                       FROM projects p \
                       LEFT JOIN tokens t ON t.token_sha256 = $1 \
                       LEFT JOIN users u ON u.id = t.user_id \
-                      LEFT JOIN members m ON m.project_id = p.id AND m.user_id = t.user_id ";
+                      LEFT JOIN members m ON m.project_id = p.id AND m.user_id = t.user_id "
+        );
         let row = match numeric_id(reference) {
             Some(id) => {
                 sqlx::query(&format!("{select} WHERE p.id = $2"))
@@ -297,17 +440,8 @@ impl Store {
         };
         let Some(row) = row else { return Ok(None) };
         let project = Project { id: row.try_get(0)?, full_path: row.try_get(1)?, rules_version: row.try_get(2)? };
-        let user_id: Option<i64> = row.try_get(3)?;
-        let deploy_project_id: Option<i64> = row.try_get(4)?;
-        let expires_at: Option<i64> = row.try_get(5)?;
-        let is_admin: i64 = row.try_get(6)?;
-        let member_level = level_from_db(row.try_get(7)?)?;
-        let owner = match (user_id, deploy_project_id) {
-            _ if expires_at.is_some_and(|at| at <= now()) => None,
-            (Some(user_id), _) => Some(TokenOwner::User { user_id, is_admin: is_admin != 0 }),
-            (None, Some(project_id)) => Some(TokenOwner::DeployToken { project_id }),
-            (None, None) => None,
-        };
+        let member_level = level_from_db(row.try_get(3)?)?;
+        let owner = token_owner_from(&row, 4)?;
         Ok(Some(ProjectAndCaller { project, owner, member_level }))
     }
 

@@ -96,6 +96,14 @@ pub enum DeployTokenScope {
 }
 
 impl DeployTokenScope {
+    /// Every registry scope, in GitLab's order.
+    pub const ALL: [DeployTokenScope; 4] = [
+        DeployTokenScope::ReadRegistry,
+        DeployTokenScope::WriteRegistry,
+        DeployTokenScope::ReadPackageRegistry,
+        DeployTokenScope::WritePackageRegistry,
+    ];
+
     pub const fn as_str(self) -> &'static str {
         match self {
             DeployTokenScope::ReadRegistry => "read_registry",
@@ -103,6 +111,30 @@ impl DeployTokenScope {
             DeployTokenScope::ReadPackageRegistry => "read_package_registry",
             DeployTokenScope::WritePackageRegistry => "write_package_registry",
         }
+    }
+}
+
+impl fmt::Display for DeployTokenScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A scope name that is not one of GitLab's registry scopes for deploy tokens.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{0}` is not a deploy token scope: expected read_registry, write_registry, read_package_registry or write_package_registry"
+)]
+pub struct UnknownDeployTokenScope(pub String);
+
+impl std::str::FromStr for DeployTokenScope {
+    type Err = UnknownDeployTokenScope;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        DeployTokenScope::ALL
+            .into_iter()
+            .find(|scope| scope.as_str() == name)
+            .ok_or_else(|| UnknownDeployTokenScope(name.to_owned()))
     }
 }
 
@@ -123,6 +155,29 @@ impl DeployTokenScopes {
         read_package_registry: true,
         write_package_registry: true,
     };
+
+    /// The scopes named in `names` (GitLab's scope names; repeats are harmless).
+    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Self, UnknownDeployTokenScope> {
+        names
+            .into_iter()
+            .try_fold(DeployTokenScopes::default(), |scopes, name| Ok(scopes.with(name.parse::<DeployTokenScope>()?)))
+    }
+
+    /// These scopes and `scope`.
+    pub const fn with(mut self, scope: DeployTokenScope) -> Self {
+        match scope {
+            DeployTokenScope::ReadRegistry => self.read_registry = true,
+            DeployTokenScope::WriteRegistry => self.write_registry = true,
+            DeployTokenScope::ReadPackageRegistry => self.read_package_registry = true,
+            DeployTokenScope::WritePackageRegistry => self.write_package_registry = true,
+        }
+        self
+    }
+
+    /// The scopes held, in GitLab's order.
+    pub fn iter(self) -> impl Iterator<Item = DeployTokenScope> {
+        DeployTokenScope::ALL.into_iter().filter(move |&scope| self.has(scope))
+    }
 
     pub const fn has(self, scope: DeployTokenScope) -> bool {
         match scope {
@@ -353,5 +408,25 @@ mod tests {
         assert!(answer.allowed);
         assert_eq!(answer.refused_by, None);
         assert_eq!(answer.without_patterns(RuleKind::Package, Action::Push).reason, allowed.reason);
+    }
+
+    #[test]
+    fn deploy_token_scopes_parse_by_gitlab_name_only() {
+        let scopes =
+            DeployTokenScopes::from_names(["write_registry", "read_package_registry", "write_registry"]).unwrap();
+        assert_eq!(
+            scopes.iter().collect::<Vec<_>>(),
+            [DeployTokenScope::WriteRegistry, DeployTokenScope::ReadPackageRegistry]
+        );
+        assert_eq!(
+            DeployTokenScopes::from_names(DeployTokenScope::ALL.map(DeployTokenScope::as_str)),
+            Ok(DeployTokenScopes::ALL)
+        );
+        assert_eq!(DeployTokenScopes::from_names([]), Ok(DeployTokenScopes::default()));
+        for bad in ["api", "Write_Registry", " write_registry", ""] {
+            let error = DeployTokenScopes::from_names([bad]).unwrap_err();
+            assert_eq!(error, UnknownDeployTokenScope(bad.into()));
+            assert!(error.to_string().starts_with(&format!("`{bad}` is not a deploy token scope")));
+        }
     }
 }

@@ -54,6 +54,8 @@ fn errors_name_the_flag_argument_or_file_at_fault() {
     let (not_array, duplicate_ids, vectors) =
         (not_array.to_str().unwrap(), duplicate_ids.to_str().unwrap(), vectors.to_str().unwrap());
     let under_file = format!("{}/dir", plain_file.display());
+    // An empty database for the administration errors.
+    let data = format!("{}/empty-data", plain_file.parent().unwrap().display());
     let package = ["--package-name", "a", "--package-type", "npm", "--actor", "developer"];
     let rule = r#"{"package_name_pattern": "a", "package_type": "npm"}"#;
 
@@ -106,6 +108,13 @@ fn errors_name_the_flag_argument_or_file_at_fault() {
             &format!("cannot create `--data-dir` `{under_file}`: "),
         ),
         (&["man", "--out-dir", &under_file], &format!("cannot create `--out-dir` `{under_file}`: ")),
+        (
+            &["admin", "--data-dir", &data, "token", "create", "alice", "--expires-at", "2020-01-01"],
+            "the expiry `2020-01-01` is not in the future",
+        ),
+        (&["admin", "--data-dir", &data, "token", "revoke", "99"], "no token with id `99`, or it is revoked already"),
+        (&["admin", "--data-dir", &data, "member", "remove", "g/p", "alice"], "no project `g/p`"),
+        (&["admin", "--data-dir", &data, "user", "block", "nobody"], "no user `nobody`"),
     ];
     for (args, expected) in failures {
         let output = run(args);
@@ -132,6 +141,13 @@ fn errors_name_the_flag_argument_or_file_at_fault() {
         (&["admin", "member", "add", "g/p", "alice", "admin"], "invalid value 'admin' for '<LEVEL>'"),
         (&["admin", "member", "add", "g/p", "alice", "no_access"], "invalid value 'no_access' for '<LEVEL>'"),
         (&["completions", "tcsh"], "invalid value 'tcsh' for '<SHELL>'"),
+        (&["admin", "token", "create", "alice", "--scope", "sudo"], "`sudo` is not a personal access token scope"),
+        (&["admin", "deploy-token", "create", "g/p", "--scope", "api"], "`api` is not a deploy token scope"),
+        (
+            &["admin", "token", "create", "alice", "--expires-at", "31/12/2027"],
+            "invalid value '31/12/2027' for '--expires-at <YYYY-MM-DD>'",
+        ),
+        (&["admin", "token", "revoke", "seven"], "invalid value 'seven' for '<ID>'"),
     ];
     for (args, expected) in usage {
         let output = run(args);

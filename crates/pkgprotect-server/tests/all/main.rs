@@ -8,6 +8,7 @@ mod harness;
 mod oracle;
 mod scale;
 mod scenarios;
+mod tokens;
 
 use harness::Backend;
 
@@ -47,4 +48,8 @@ on_every_backend!(
     schema_refuses_impossible_rules,
     checks_migration_keeps_an_existing_database,
     health_liveness_readiness_and_request_ids,
+    personal_tokens_have_scopes,
+    tokens_are_read_from_their_own_headers_only,
+    revoked_expired_and_blocked_tokens_fail_on_every_instance,
+    deploy_tokens_have_usernames_and_registry_scopes,
 );

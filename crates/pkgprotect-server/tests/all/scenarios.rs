@@ -4,6 +4,10 @@ use crate::harness::{
     Backend, CONTAINER_RULES, PACKAGE_DECISIONS, PACKAGE_RULES, PROJECT, Server, fresh_database, serve_on,
 };
 pub use crate::scale::many_projects_decide_through_a_small_pool;
+pub use crate::tokens::{
+    deploy_tokens_have_usernames_and_registry_scopes, personal_tokens_have_scopes,
+    revoked_expired_and_blocked_tokens_fail_on_every_instance, tokens_are_read_from_their_own_headers_only,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -196,8 +200,8 @@ pub async fn decisions_for_users_tokens_and_admins(backend: Backend) {
     assert_eq!(decision["allowed"], true);
     let (_, decision) = decide(&s, ("Deploy-Token", &s.deploy), push.clone()).await;
     assert_eq!(decision["allowed"], false);
-    // A deploy token of another project learns nothing about this one.
-    assert_eq!(decide(&s, ("Deploy-Token", &s.other_deploy), push.clone()).await.0, StatusCode::NOT_FOUND);
+    // A deploy token of another project authenticates no one here, as in GitLab.
+    assert_eq!(decide(&s, ("Deploy-Token", &s.other_deploy), push.clone()).await.0, StatusCode::UNAUTHORIZED);
     // Batch.
     let batch = json!({"requests": [push, {"package_name": "lodash", "package_type": "npm", "action": "push"}]});
     let (status, body) = decide(&s, ("PRIVATE-TOKEN", &s.developer), batch).await;
@@ -852,6 +856,16 @@ pub async fn checks_migration_keeps_an_existing_database(backend: Backend) {
         .await
         .unwrap();
     insert_container_rule(&db, "g/p/a", Some(40), Some(40)).await.unwrap();
+    // Tokens issued before scopes existed: they keep what they could do (`api`, every registry scope).
+    sqlx::query("INSERT INTO users (username) VALUES ('u')").execute(&db).await.unwrap();
+    sqlx::query("INSERT INTO tokens (token_sha256, name, user_id, created_at) VALUES ('personal', 'n', 1, 0)")
+        .execute(&db)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO tokens (token_sha256, name, deploy_project_id, created_at) VALUES ('deploy', 'd', 1, 0)")
+        .execute(&db)
+        .await
+        .unwrap();
     // A rule the checks refuse, stored before they existed (here: a developer minimum).
     insert_container_rule(&db, "g/p/bad", Some(30), None).await.unwrap();
     let refused = pkgprotect_server::db::Store::connect(&url).await;
@@ -879,6 +893,20 @@ pub async fn checks_migration_keeps_an_existing_database(backend: Backend) {
         ]
     );
     assert_eq!(store.rules(1, RuleKind::ContainerRepository).await.unwrap().len(), 2);
+    let api = pkgprotect_server::auth::PersonalScopes::default().with(pkgprotect_server::auth::PersonalScope::Api);
+    assert_eq!(
+        store.token_owner("personal").await.unwrap(),
+        Some(pkgprotect_server::db::TokenOwner::User { user_id: 1, is_admin: false, scopes: api })
+    );
+    assert_eq!(
+        store.token_owner("deploy").await.unwrap(),
+        Some(pkgprotect_server::db::TokenOwner::DeployToken {
+            project_id: 1,
+            scopes: pkgprotect::permissions::DeployTokenScopes::ALL
+        })
+    );
+    let listed = store.tokens(None).await.unwrap();
+    assert_eq!(listed[1].username.as_deref(), Some("gitlab+deploy-token-2"));
     let next: i64 = sqlx::query_scalar(
         "INSERT INTO package_protection_rules (project_id, package_name_pattern, package_type, \
          minimum_access_level_for_push) VALUES (1, 'four', 'generic', 40) RETURNING id",

@@ -165,7 +165,8 @@ class Hostile:
         """One hostile request; `expect` is the set of statuses GitLab would give. Returns the answer."""
         headers = list(headers)
         if token:
-            headers.append(("PRIVATE-TOKEN", self.tokens[token]))
+            # Each kind of token in its own header, as GitLab reads them.
+            headers.append(("Deploy-Token" if token.endswith("deploy") else "PRIVATE-TOKEN", self.tokens[token]))
         if isinstance(body, (dict, list)):
             body, content_type = json.dumps(body).encode(), content_type or "application/json"
         if content_type:
@@ -260,7 +261,7 @@ def batch_auth(h):
 
     roles = {  # who -> (rule endpoints, decisions): GitLab hides projects from non-members with 404
         "dev": (403, 200), "guest": (403, 200), "reporter": (403, 200), "outsider": (404, 404),
-        "deploy": (401, 200), "other_deploy": (404, 404),
+        "deploy": (401, 200), "other_deploy": (401, 401),
     }
     for project in ("1", "hostile%2Fproject"):
         for endpoint, (method, path) in paths(project, h.ids["pkg"], h.ids["ctr"]).items():
