@@ -13,7 +13,7 @@ use axum::routing::{any, get, patch, post};
 use pkgprotect::permissions::{Ability, Check, DeployTokenScopes, GitlabDecision, base_permission};
 use pkgprotect::{
     AccessLevel, Actor, DecisionRequest, ParamsMode, Rejection, RejectionStatus, Rule, RuleKind, ValidationContext,
-    parse_rule_params, validate_rule,
+    check_rule_params, parse_rule_params, validate_rule,
 };
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -135,6 +135,13 @@ pub enum ApiError {
     InsufficientScope(&'static [PersonalScope]),
     Forbidden(Option<String>),
     NotFound(&'static str),
+    /// 404 `{"message": "404 Not found"}`: a rule id that names no rule (ActiveRecord's
+    /// `RecordNotFound`, as GitLab's API renders it).
+    RecordNotFound,
+    /// 404 `{"error": "404 Not Found"}`: no such API route (GitLab's catch-all route).
+    NoRoute,
+    /// 412 `{"message": "412 Precondition Failed"}`: the rule changed after `If-Unmodified-Since`.
+    PreconditionFailed,
     /// 422 `{"message": {"error": [...]}}`: model validation.
     Unprocessable(Vec<String>),
     /// 413; `connection_reusable` when the whole body was read (and discarded), so the
@@ -146,13 +153,19 @@ pub enum ApiError {
     MethodNotAllowed,
     /// 415 `{"error": …}`: a body of a content type GitLab does not read.
     UnsupportedMediaType(String),
+    /// 503: the database cannot be reached now; logged, never shown in detail.
+    Unavailable(String),
     /// Something on our side; logged, never shown in detail.
     Internal(String),
 }
 
 impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
-        ApiError::Internal(error.to_string())
+        if error.is_unavailable() {
+            ApiError::Unavailable(error.to_string())
+        } else {
+            ApiError::Internal(error.to_string())
+        }
     }
 }
 
@@ -189,6 +202,11 @@ impl IntoResponse for ApiError {
             }
             ApiError::NotFound("") => (StatusCode::NOT_FOUND, json!({ "message": "404 Not Found" })),
             ApiError::NotFound(what) => (StatusCode::NOT_FOUND, json!({ "message": format!("404 {what} Not Found") })),
+            ApiError::RecordNotFound => (StatusCode::NOT_FOUND, json!({ "message": "404 Not found" })),
+            ApiError::NoRoute => (StatusCode::NOT_FOUND, json!({ "error": "404 Not Found" })),
+            ApiError::PreconditionFailed => {
+                (StatusCode::PRECONDITION_FAILED, json!({ "message": "412 Precondition Failed" }))
+            }
             ApiError::Unprocessable(errors) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, json!({ "message": { "error": errors } }))
             }
@@ -206,6 +224,11 @@ impl IntoResponse for ApiError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 json!({ "error": format!("The provided content-type '{media_type}' is not supported.") }),
             ),
+            ApiError::Unavailable(detail) => {
+                tracing::warn!(%detail, "database unavailable");
+                let body = axum::Json(json!({ "message": "503 Service Unavailable" }));
+                return (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")], body).into_response();
+            }
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, json!({ "message": "500 Internal Server Error" }))
@@ -276,7 +299,7 @@ async fn readiness(State(state): Shared) -> Response {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::NotFound("")
+    ApiError::NoRoute
 }
 
 async fn method_not_allowed() -> ApiError {
@@ -533,8 +556,9 @@ fn percent_decode(encoded: &[u8]) -> Option<String> {
 }
 
 /// The rule id of the path. GitLab declares it `type: Integer`: anything else is a parameter
-/// error (400); an integer no rule can have (out of range) names no rule (404).
-fn rule_id(raw: &str, kind: RuleKind) -> Result<i64, ApiError> {
+/// error (400, answered before authentication as Grape validates first); an integer no rule
+/// can have (out of range) is `None`, a 404 once the caller is known.
+fn rule_id(raw: &str, kind: RuleKind) -> Result<Option<i64>, ApiError> {
     let digits = raw.strip_prefix(['+', '-']).unwrap_or(raw);
     if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
         let param = match kind {
@@ -543,12 +567,13 @@ fn rule_id(raw: &str, kind: RuleKind) -> Result<i64, ApiError> {
         };
         return Err(ApiError::BadRequest(format!("{param} is invalid")));
     }
-    raw.parse::<i64>().map_err(|_| ApiError::NotFound("Protection Rule"))
+    Ok(raw.parse::<i64>().ok())
 }
 
-/// GitLab's entity: the rule's REST fields plus `project_id`.
-fn entity(rule: &Rule) -> Value {
-    serde_json::to_value(rule).unwrap_or(Value::Null)
+/// GitLab's entity: the rule's REST fields plus `project_id`, in the entity's field order
+/// (serialized from the rule itself: a `serde_json::Value` would sort the keys).
+fn entity(rule: &Rule) -> axum::Json<&Rule> {
+    axum::Json(rule)
 }
 
 async fn current_user(State(state): Shared, headers: HeaderMap) -> Result<Response, ApiError> {
@@ -563,20 +588,9 @@ async fn current_user(State(state): Shared, headers: HeaderMap) -> Result<Respon
 async fn list(state: &AppState, headers: &HeaderMap, reference: &str, kind: RuleKind) -> Result<Response, ApiError> {
     let project = maintainer_access(state, headers, reference, Need::Read).await?;
     let rules = state.store.rules(project.id, kind).await?;
-    // GitLab does not paginate these lists; clients that send `page`/`per_page` still get
-    // everything, with headers saying it is the only page.
-    let total = rules.len().to_string();
-    let body: Vec<Value> = rules.iter().map(entity).collect();
-    Ok((
-        [
-            ("x-page", "1".to_owned()),
-            ("x-total", total),
-            ("x-total-pages", "1".to_owned()),
-            ("x-per-page", body.len().max(1).to_string()),
-        ],
-        axum::Json(body),
-    )
-        .into_response())
+    // GitLab presents these lists without `paginate`: everything, and no pagination headers,
+    // whatever `page`/`per_page` a client sends.
+    Ok(axum::Json(rules).into_response())
 }
 
 /// Run `change` as one write to the project's rules (see [`Store::begin_rule_write`]):
@@ -631,6 +645,7 @@ async fn create(
     kind: RuleKind,
     params: Value,
 ) -> Result<Response, ApiError> {
+    check_rule_params(kind, &params, true)?;
     let project = maintainer_access(state, headers, reference, Need::Write).await?;
     let mut rule = parse_rule_params(kind, &params, ParamsMode::Create)?;
     let id = write_rules(state, &project, kind, async |write| {
@@ -642,7 +657,7 @@ async fn create(
     })
     .await?;
     set_ids(&mut rule, id, project.id);
-    Ok((StatusCode::CREATED, axum::Json(entity(&rule))).into_response())
+    Ok((StatusCode::CREATED, entity(&rule)).into_response())
 }
 
 /// PATCH: the rule is read, changed by the parameters sent, validated and written in one
@@ -656,11 +671,13 @@ async fn update(
     kind: RuleKind,
     params: Value,
 ) -> Result<Response, ApiError> {
-    let project = maintainer_access(state, headers, reference, Need::Write).await?;
     let id = rule_id(raw_rule_id, kind)?;
+    check_rule_params(kind, &params, false)?;
+    let project = maintainer_access(state, headers, reference, Need::Write).await?;
+    let id = id.ok_or(ApiError::RecordNotFound)?;
     let mut rule = write_rules(state, &project, kind, async |write| {
         let existing = write.rules(kind).await?;
-        let stored = existing.iter().find(|r| r.id() == Some(id)).ok_or(ApiError::NotFound("Protection Rule"))?;
+        let stored = existing.iter().find(|r| r.id() == Some(id)).ok_or(ApiError::RecordNotFound)?;
         let rule = parse_rule_params(kind, &params, ParamsMode::Update(stored))?;
         let context = ValidationContext {
             project_path: Some(&project.full_path),
@@ -671,12 +688,21 @@ async fn update(
         if write.update(id, stored, &rule).await.map_err(|error| stored_rule_error(error, kind))? {
             Ok(rule)
         } else {
-            Err(ApiError::NotFound("Protection Rule"))
+            Err(ApiError::RecordNotFound)
         }
     })
     .await?;
     set_ids(&mut rule, id, project.id);
-    Ok(axum::Json(entity(&rule)).into_response())
+    Ok(entity(&rule).into_response())
+}
+
+/// `If-Unmodified-Since` as unix seconds. A value that is not an HTTP date is ignored, as
+/// GitLab ignores a time it cannot parse.
+fn if_unmodified_since(headers: &HeaderMap) -> Option<i64> {
+    let value = headers.get(header::IF_UNMODIFIED_SINCE)?.to_str().ok()?;
+    let at = httpdate::parse_http_date(value.trim()).ok()?;
+    let seconds = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    i64::try_from(seconds).ok()
 }
 
 fn set_ids(rule: &mut Rule, id: i64, project_id: i64) {
@@ -699,10 +725,19 @@ async fn delete(
     raw_rule_id: &str,
     kind: RuleKind,
 ) -> Result<Response, ApiError> {
-    let project = maintainer_access(state, headers, reference, Need::Write).await?;
     let id = rule_id(raw_rule_id, kind)?;
+    let project = maintainer_access(state, headers, reference, Need::Write).await?;
+    let id = id.ok_or(ApiError::RecordNotFound)?;
+    let unmodified_since = if_unmodified_since(headers);
     write_rules(state, &project, kind, async |write| {
-        if write.delete(kind, id).await? { Ok(()) } else { Err(ApiError::NotFound("Protection Rule")) }
+        let updated_at_ms = write.updated_at_ms(kind, id).await?.ok_or(ApiError::RecordNotFound)?;
+        // GitLab's `check_unmodified_since!`: refuse when the rule changed after the given time.
+        if let (Some(since), Some(updated_at_ms)) = (unmodified_since, updated_at_ms)
+            && updated_at_ms > since.saturating_mul(1000)
+        {
+            return Err(ApiError::PreconditionFailed);
+        }
+        if write.delete(kind, id).await? { Ok(()) } else { Err(ApiError::RecordNotFound) }
     })
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())

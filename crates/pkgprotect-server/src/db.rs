@@ -7,7 +7,7 @@ use pkgprotect::{AccessLevel, ContainerRepositoryRule, PackageRule, PackageType,
 use sqlx::any::{AnyPoolOptions, AnyRow, install_default_drivers};
 use sqlx::{AnyPool, Row};
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A storage failure. Unique violations are told apart so callers can answer GitLab's 422.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +28,29 @@ pub enum DbError {
     NoProject(i64),
     #[error("stored {what} `{value}` is not valid; was the database edited by hand?")]
     Corrupt { what: &'static str, value: String },
+}
+
+impl DbError {
+    /// Whether the database could not be reached or is overloaded (connection refused or
+    /// lost, no connection free within the pool's wait, SQLite busy past its timeout): a
+    /// condition that passes, which a server answers with 503 rather than 500.
+    pub fn is_unavailable(&self) -> bool {
+        let DbError::Sql(error) = self else { return false };
+        match error {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                // PostgreSQL: connection exceptions (08…), shutdown and start-up (57P01–57P03),
+                // too many connections (53300). SQLite: busy and locked, with extended codes.
+                code.starts_with("08")
+                    || ["57P01", "57P02", "57P03", "53300", "5", "6", "261", "262", "517"].contains(&code.as_ref())
+            }),
+            _ => false,
+        }
+    }
 }
 
 fn classify(error: sqlx::Error) -> DbError {
@@ -149,6 +172,10 @@ pub fn unix_now() -> i64 {
     now()
 }
 
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
@@ -186,7 +213,11 @@ impl Store {
         } else {
             Backend::Sqlite
         };
-        let options = AnyPoolOptions::new().max_connections(if backend == Backend::Sqlite { 4 } else { 16 });
+        // A request waits at most this long for a connection: past it the database counts as
+        // unavailable (503), well before the request's own 30 s deadline.
+        let options = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
+            .acquire_timeout(Duration::from_secs(5));
         let pool = match backend {
             // WAL lets readers run while a write commits; `busy_timeout` queues writers instead
             // of failing them; foreign keys are off by default in SQLite.
@@ -577,6 +608,7 @@ impl std::fmt::Debug for RuleWrite {
 enum Column<'a> {
     Text(&'a str),
     Level(Option<i64>),
+    Millis(i64),
 }
 
 impl RuleWrite {
@@ -592,19 +624,21 @@ impl RuleWrite {
         let query = match rule {
             Rule::Package(r) => sqlx::query(
                 "INSERT INTO package_protection_rules (project_id, package_name_pattern, package_type, \
-                 minimum_access_level_for_push, minimum_access_level_for_delete) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                 minimum_access_level_for_push, minimum_access_level_for_delete, updated_at_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             )
             .bind(self.project_id)
             .bind(&r.package_name_pattern)
             .bind(r.package_type.as_str()),
             Rule::ContainerRepository(r) => sqlx::query(
                 "INSERT INTO container_repository_protection_rules (project_id, repository_path_pattern, \
-                 minimum_access_level_for_push, minimum_access_level_for_delete) VALUES ($1, $2, $3, $4) RETURNING id",
+                 minimum_access_level_for_push, minimum_access_level_for_delete, updated_at_ms) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
             )
             .bind(self.project_id)
             .bind(&r.repository_path_pattern),
         };
-        let row = query.bind(push).bind(delete).fetch_one(&mut *self.tx).await.map_err(classify)?;
+        let row = query.bind(push).bind(delete).bind(now_ms()).fetch_one(&mut *self.tx).await.map_err(classify)?;
         Ok(row.try_get(0)?)
     }
 
@@ -645,6 +679,7 @@ impl RuleWrite {
             let found = sqlx::query(&sql).bind(id).bind(self.project_id).fetch_optional(&mut *self.tx).await?;
             return Ok(found.is_some());
         }
+        columns.push(("updated_at_ms", Column::Millis(now_ms())));
         let assignments: Vec<String> =
             columns.iter().enumerate().map(|(at, (column, _))| format!("{column} = ${}", at + 1)).collect();
         let sql = format!(
@@ -658,11 +693,25 @@ impl RuleWrite {
             query = match value {
                 Column::Text(text) => query.bind(*text),
                 Column::Level(level) => query.bind(*level),
+                Column::Millis(millis) => query.bind(*millis),
             };
         }
         let updated =
             query.bind(id).bind(self.project_id).execute(&mut *self.tx).await.map_err(classify)?.rows_affected();
         Ok(updated == 1)
+    }
+
+    /// When rule `id` of `kind` last changed (milliseconds since the epoch; `Some(None)` for a
+    /// rule stored before this was recorded); `None` when the project has no such rule.
+    pub async fn updated_at_ms(&mut self, kind: RuleKind, id: i64) -> Result<Option<Option<i64>>, DbError> {
+        let sql = match kind {
+            RuleKind::Package => "SELECT updated_at_ms FROM package_protection_rules WHERE id = $1 AND project_id = $2",
+            RuleKind::ContainerRepository => {
+                "SELECT updated_at_ms FROM container_repository_protection_rules WHERE id = $1 AND project_id = $2"
+            }
+        };
+        let row = sqlx::query(sql).bind(id).bind(self.project_id).fetch_optional(&mut *self.tx).await?;
+        Ok(row.map(|row| row.try_get(0)).transpose()?)
     }
 
     /// Delete rule `id` of `kind`; false when the project has no such rule.

@@ -52,7 +52,7 @@ pub use model::{
 };
 pub use names::{NameList, OffsetUnit, Preview};
 pub use oneshot::OneShotError;
-pub use params::{ParamsMode, parse_rule_params, validate_params_json};
+pub use params::{ParamsMode, check_rule_params, parse_rule_params, validate_params_json};
 pub use preview::{PreviewMatch, preview};
 pub use preview_pattern::PreviewPattern;
 pub use ruleset::{DecideError, Invariant, RuleSet, RuleSetError, allowed_decision};

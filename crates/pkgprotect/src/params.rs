@@ -42,6 +42,31 @@ fn param(params: &Map<String, Value>, field: Field) -> Param {
 ///
 /// The rule returned still needs [`crate::validate_rule`] (format, length, uniqueness…).
 pub fn parse_rule_params(kind: RuleKind, params: &Value, mode: ParamsMode<'_>) -> Result<Rule, Rejection> {
+    let (creating, previous) = match mode {
+        ParamsMode::Create => (true, None),
+        ParamsMode::Update(rule) => (false, Some(rule)),
+    };
+    let sent = grape_params(kind, params, creating)?;
+    build_rule(kind, sent, previous)
+}
+
+/// Grape's parameter layer alone (400s: missing, invalid or out-of-list parameters), which
+/// GitLab runs before authenticating the caller (`after_validation { authenticate! }`): a
+/// server answers these first, before it knows whether the rule exists.
+pub fn check_rule_params(kind: RuleKind, params: &Value, creating: bool) -> Result<(), Rejection> {
+    grape_params(kind, params, creating).map(|_| ())
+}
+
+/// What the parameters sent say, after Grape's checks: `None` for a parameter not sent, and
+/// for the minimums `Some(None)` for an explicit unset.
+struct SentParams {
+    pattern: Option<String>,
+    package_type: Option<PackageType>,
+    push: Option<Option<AccessLevel>>,
+    delete: Option<Option<AccessLevel>>,
+}
+
+fn grape_params(kind: RuleKind, params: &Value, creating: bool) -> Result<SentParams, Rejection> {
     let Some(params) = params.as_object() else {
         return Err(Rejection::bad_request(vec![ValidationError {
             field: Field::Base,
@@ -49,11 +74,6 @@ pub fn parse_rule_params(kind: RuleKind, params: &Value, mode: ParamsMode<'_>) -
         }]));
     };
     let mut errors = Vec::new();
-    let creating = matches!(mode, ParamsMode::Create);
-    let previous = match mode {
-        ParamsMode::Create => None,
-        ParamsMode::Update(rule) => Some(rule),
-    };
 
     let pattern_field = match kind {
         RuleKind::Package => Field::PackageNamePattern,
@@ -130,7 +150,12 @@ pub fn parse_rule_params(kind: RuleKind, params: &Value, mode: ParamsMode<'_>) -
     if !errors.is_empty() {
         return Err(Rejection::bad_request(errors));
     }
+    Ok(SentParams { pattern, package_type, push, delete })
+}
 
+/// The rule the sent parameters make, over `previous` when updating.
+fn build_rule(kind: RuleKind, sent: SentParams, previous: Option<&Rule>) -> Result<Rule, Rejection> {
+    let SentParams { pattern, package_type, push, delete } = sent;
     let keep = |sent: Option<Option<AccessLevel>>, stored: Option<AccessLevel>| sent.unwrap_or(stored);
     let rule = match kind {
         RuleKind::Package => {
@@ -265,5 +290,19 @@ mod tests {
             err.joined_messages(),
             "package_name_pattern is invalid, minimum_access_level_for_push does not have a valid value"
         );
+    }
+
+    #[test]
+    fn the_parameter_layer_alone_needs_no_stored_rule() {
+        let missing_type = json!({"package_name_pattern": "a", "minimum_access_level_for_push": "owner"});
+        let err = check_rule_params(RuleKind::Package, &missing_type, true).unwrap_err();
+        assert_eq!(err.joined_messages(), "package_type is missing");
+        // The same parameters on PATCH are fine: every parameter is optional there.
+        assert!(check_rule_params(RuleKind::Package, &missing_type, false).is_ok());
+        let bad_level = json!({"minimum_access_level_for_push": "developer"});
+        assert!(check_rule_params(RuleKind::ContainerRepository, &bad_level, false).is_err());
+        // The model's checks (an invalid pattern: 422) are not this layer's.
+        let invalid_pattern = json!({"repository_path_pattern": "not valid", "minimum_access_level_for_push": "owner"});
+        assert!(check_rule_params(RuleKind::ContainerRepository, &invalid_pattern, true).is_ok());
     }
 }

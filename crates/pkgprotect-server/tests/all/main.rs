@@ -8,6 +8,7 @@ mod harness;
 mod oracle;
 mod scale;
 mod scenarios;
+mod shapes;
 mod tokens;
 
 use harness::Backend;
@@ -52,4 +53,7 @@ on_every_backend!(
     tokens_are_read_from_their_own_headers_only,
     revoked_expired_and_blocked_tokens_fail_on_every_instance,
     deploy_tokens_have_usernames_and_registry_scopes,
+    gitlab_shapes_for_lists_404s_and_parameter_errors,
+    delete_honours_if_unmodified_since,
+    database_outage_answers_503,
 );

@@ -4,6 +4,9 @@ use crate::harness::{
     Backend, CONTAINER_RULES, PACKAGE_DECISIONS, PACKAGE_RULES, PROJECT, Server, fresh_database, serve_on,
 };
 pub use crate::scale::many_projects_decide_through_a_small_pool;
+pub use crate::shapes::{
+    database_outage_answers_503, delete_honours_if_unmodified_since, gitlab_shapes_for_lists_404s_and_parameter_errors,
+};
 pub use crate::tokens::{
     deploy_tokens_have_usernames_and_registry_scopes, personal_tokens_have_scopes,
     revoked_expired_and_blocked_tokens_fail_on_every_instance, tokens_are_read_from_their_own_headers_only,
@@ -744,7 +747,7 @@ pub async fn patch_racing_delete_is_200_only_for_a_row_that_still_existed(backen
             }
             StatusCode::NOT_FOUND => {
                 assert_eq!(events, ["delete"], "round {round}");
-                assert_eq!(patch_body, json!({"message": "404 Protection Rule Not Found"}));
+                assert_eq!(patch_body, json!({"message": "404 Not found"}));
                 deleted_first += 1;
             }
             other => panic!("round {round}: PATCH answered {other}: {patch_body}"),

@@ -54,7 +54,8 @@ def start_server(db_args, port, log=subprocess.DEVNULL, env=None):
     proc = subprocess.Popen([BIN, "serve", *db_args, "--listen", f"127.0.0.1:{port}"],
                             stdout=log, stderr=log, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
+    # Start-up compiles the component (slow in a debug build on a busy machine): wait up to 60 s.
+    for _ in range(1200):
         try:
             urllib.request.urlopen(url + "/api/v4/user", timeout=1)
         except urllib.error.HTTPError:

@@ -136,6 +136,10 @@ def shape_error(answer, protocol=False):
         return "error body is not an object"
     if status in (400, 405, 415):
         return None if isinstance(body.get("error"), str) and body["error"] else 'no {"error": "..."}'
+    if status == 404 and body == {"error": "404 Not Found"}:
+        return None  # GitLab's catch-all route
+    if status == 403 and body.get("error") == "insufficient_scope":
+        return None if isinstance(body.get("scope"), str) else "insufficient_scope without the scope needed"
     if status == 422:
         errors = body.get("message", {}).get("error") if isinstance(body.get("message"), dict) else None
         ok = isinstance(errors, list) and errors and all(isinstance(e, str) for e in errors)
