@@ -3,6 +3,7 @@
 use crate::auth::{PersonalScope, token_hash};
 use crate::db::{DbError, Project, RuleWrite, Store, TokenOwner};
 use crate::engine::{CompiledRules, RuleSetCache};
+use crate::metrics::{self, Metrics};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, RawQuery, Request, State};
@@ -29,6 +30,8 @@ pub const MAX_BATCH: usize = 10_000;
 pub struct AppState {
     pub store: Store,
     pub cache: RuleSetCache,
+    /// `None` only if the metrics could not be registered (logged at start).
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 type Shared = State<Arc<AppState>>;
@@ -242,8 +245,10 @@ impl IntoResponse for ApiError {
 pub fn router(state: Arc<AppState>) -> Router {
     let package_rules = "/api/v4/projects/{id}/packages/protection/rules";
     let container_rules = "/api/v4/projects/{id}/registry/protection/repository/rules";
-    Router::new()
+    let tracked = state.metrics.clone();
+    let router = Router::new()
         .route("/-/health", get(health))
+        .route("/-/metrics", get(metrics_text))
         .route("/-/liveness", get(liveness))
         .route("/-/readiness", get(readiness))
         .route("/api/v4/user", get(current_user))
@@ -259,7 +264,19 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state)
+        .with_state(state);
+    match tracked {
+        Some(metrics) => router.route_layer(axum::middleware::from_fn_with_state(metrics, metrics::track)),
+        None => router,
+    }
+}
+
+/// Prometheus's text format (GitLab serves its own at the same path).
+async fn metrics_text(State(state): Shared) -> Response {
+    match &state.metrics {
+        Some(metrics) => metrics::exposition(metrics.render(state.cache.len(), state.cache.engine_pool_use())),
+        None => ApiError::NoRoute.into_response(),
+    }
 }
 
 /// GitLab's `/-/health`: the process answers.
@@ -825,16 +842,25 @@ async fn compiled_rules(
     project: &Project,
     kind: RuleKind,
 ) -> Result<Arc<dyn CompiledRules>, ApiError> {
-    if let Some(set) = state.cache.get(project.id, kind, project.rules_version) {
+    let cached = state.cache.get(project.id, kind, project.rules_version);
+    if let Some(metrics) = &state.metrics {
+        metrics.rule_set_lookup(cached.is_some());
+    }
+    if let Some(set) = cached {
         return Ok(set);
     }
     let rules = state.store.rules(project.id, kind).await?;
     // Compiling runs guest code for up to its deadline: not on the async runtime's threads.
-    let (state, id, version) = (Arc::clone(state), project.id, project.rules_version);
-    tokio::task::spawn_blocking(move || state.cache.insert(id, kind, version, rules))
+    let (task_state, id, version) = (Arc::clone(state), project.id, project.rules_version);
+    let started = std::time::Instant::now();
+    let compiled = tokio::task::spawn_blocking(move || task_state.cache.insert(id, kind, version, rules))
         .await
         .map_err(|error| ApiError::Internal(format!("the compile task failed: {error}")))?
-        .map_err(ApiError::Internal)
+        .map_err(ApiError::Internal)?;
+    if let Some(metrics) = &state.metrics {
+        metrics.compiled(started.elapsed().as_secs_f64());
+    }
+    Ok(compiled)
 }
 
 async fn package_decisions(
@@ -900,12 +926,10 @@ async fn decisions(
         requests.iter().map(|request| base_permission(kind, request.action, request.actor, scopes)).collect();
     let permitted: Vec<DecisionRequest> =
         requests.iter().zip(&bases).filter(|(_, base)| base.is_ok()).map(|(request, _)| request.clone()).collect();
-    let mut protection = if permitted.is_empty() {
-        Vec::new()
-    } else {
-        compiled_rules(state, &access.project, kind).await?.decide_batch(&permitted)
-    }
-    .into_iter();
+    let rules = if permitted.is_empty() { None } else { Some(compiled_rules(state, &access.project, kind).await?) };
+    let started = std::time::Instant::now();
+    let mut protection = rules.map(|rules| rules.decide_batch(&permitted)).unwrap_or_default().into_iter();
+    let engine_seconds = started.elapsed().as_secs_f64();
     let may_read_rules = access.may_list_rules();
     let answers: Vec<Value> = requests
         .iter()
@@ -938,6 +962,20 @@ async fn decisions(
             answer
         })
         .collect();
+    if let Some(metrics) = &state.metrics {
+        let mut outcomes = [0u64; 3];
+        for answer in &answers {
+            let slot = match (answer.get("error"), answer.get("allowed")) {
+                (Some(Value::Bool(true)), _) => 2,
+                (_, Some(Value::Bool(true))) => 0,
+                _ => 1,
+            };
+            if let Some(count) = outcomes.get_mut(slot) {
+                *count += 1;
+            }
+        }
+        metrics.decided(kind.as_str(), engine_seconds, outcomes);
+    }
     let body = if batch { json!({ "decisions": answers }) } else { answers.into_iter().next().unwrap_or(Value::Null) };
     Ok(axum::Json(body).into_response())
 }

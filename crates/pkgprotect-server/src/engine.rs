@@ -24,6 +24,10 @@ pub trait CompiledRules: Send + Sync {
 pub trait Engine: Send + Sync {
     fn name(&self) -> &'static str;
     fn compile(&self, rules: Vec<Rule>) -> Result<Arc<dyn CompiledRules>, String>;
+    /// `(instances, busy)` for an engine with an instance pool (metrics); `None` otherwise.
+    fn pool_use(&self) -> Option<(usize, usize)> {
+        None
+    }
 }
 
 /// The core crate, in process: the baseline the component path is measured against.
@@ -274,6 +278,12 @@ impl Engine for ComponentEngine {
         drop(slot);
         Ok(Arc::new(compiled))
     }
+
+    fn pool_use(&self) -> Option<(usize, usize)> {
+        // A slot that cannot be locked now is deciding or compiling.
+        let busy = self.pool.slots.iter().filter(|slot| slot.try_lock().is_err()).count();
+        Some((self.pool.slots.len(), busy))
+    }
 }
 
 /// A compiled rule set and the `rules_version` it was built from, with its last use.
@@ -314,6 +324,11 @@ impl RuleSetCache {
 
     pub fn engine_name(&self) -> &'static str {
         self.engine.name()
+    }
+
+    /// The engine's instance pool: `(instances, busy)`, if it has one.
+    pub fn engine_pool_use(&self) -> Option<(usize, usize)> {
+        self.engine.pool_use()
     }
 
     /// Whether the engine compiles and decides: an empty rule set, compiled and not kept.

@@ -19,6 +19,7 @@ pub mod api;
 pub mod auth;
 pub mod db;
 pub mod engine;
+pub mod metrics;
 
 use api::AppState;
 use axum::Router;
@@ -96,7 +97,12 @@ pub fn app(store: Store, engine: Arc<dyn Engine>, static_dir: Option<PathBuf>) -
 
 /// [`app`] with a rule-set cache of the caller's size.
 pub fn app_with_cache(store: Store, cache: RuleSetCache, static_dir: Option<PathBuf>) -> Router {
-    let state = Arc::new(AppState { store, cache });
+    // Metrics are names fixed at compile time; were they refused, the server still serves.
+    let metrics = metrics::Metrics::new()
+        .map_err(|error| tracing::error!(%error, "metrics disabled: cannot register them"))
+        .ok()
+        .map(Arc::new);
+    let state = Arc::new(AppState { store, cache, metrics });
     let mut router = api::router(state);
     if let Some(dir) = static_dir.filter(|d| d.is_dir()) {
         router = router.fallback_service(ServeDir::new(dir));

@@ -56,4 +56,5 @@ on_every_backend!(
     gitlab_shapes_for_lists_404s_and_parameter_errors,
     delete_honours_if_unmodified_since,
     database_outage_answers_503,
+    metrics_count_requests_decisions_and_the_cache,
 );

@@ -6,6 +6,7 @@ use crate::harness::{
 pub use crate::scale::many_projects_decide_through_a_small_pool;
 pub use crate::shapes::{
     database_outage_answers_503, delete_honours_if_unmodified_since, gitlab_shapes_for_lists_404s_and_parameter_errors,
+    metrics_count_requests_decisions_and_the_cache,
 };
 pub use crate::tokens::{
     deploy_tokens_have_usernames_and_registry_scopes, personal_tokens_have_scopes,

@@ -201,3 +201,45 @@ pub async fn database_outage_answers_503(backend: Backend) {
     }
     let _ = fresh_database;
 }
+
+/// The value of the sample `line_start` (name and labels) in a Prometheus text exposition.
+fn sample(text: &str, line_start: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(line_start).and_then(|rest| rest.trim().parse().ok()))
+        .unwrap_or_else(|| panic!("no `{line_start}` in\n{text}"))
+}
+
+pub async fn metrics_count_requests_decisions_and_the_cache(backend: Backend) {
+    let s = Server::start(backend).await;
+    assert_eq!(
+        s.call(Method::POST, PACKAGE_RULES, Some(&s.maintainer), Some(npm_rule("@a/*"))).await.0,
+        StatusCode::CREATED
+    );
+    let decisions = "/api/v4/projects/1/packages/protection/decisions";
+    let batch = json!({"requests": [
+        {"package_name": "@a/x", "package_type": "npm", "action": "push"},
+        {"package_name": "b", "package_type": "npm", "action": "push"},
+    ]});
+    for _ in 0..2 {
+        assert_eq!(s.call(Method::POST, decisions, Some(&s.developer), Some(batch.clone())).await.0, StatusCode::OK);
+    }
+    let response = s.raw().get(format!("{}/-/metrics", s.base)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    let text = response.text().await.unwrap();
+    let route = "/api/v4/projects/{id}/packages/protection/decisions";
+    assert_eq!(
+        sample(&text, &format!("pkgprotect_http_requests_total{{method=\"POST\",route=\"{route}\",status=\"200\"}}")),
+        2.0
+    );
+    assert_eq!(sample(&text, "pkgprotect_decisions_total{kind=\"package\",outcome=\"allowed\"}"), 2.0);
+    assert_eq!(sample(&text, "pkgprotect_decisions_total{kind=\"package\",outcome=\"refused\"}"), 2.0);
+    assert_eq!(sample(&text, "pkgprotect_decision_duration_seconds_count{kind=\"package\"}"), 2.0);
+    assert_eq!(sample(&text, "pkgprotect_rule_set_cache_lookups_total{result=\"miss\"}"), 1.0);
+    assert_eq!(sample(&text, "pkgprotect_rule_set_cache_lookups_total{result=\"hit\"}"), 1.0);
+    assert_eq!(sample(&text, "pkgprotect_rule_set_compile_duration_seconds_count"), 1.0);
+    assert_eq!(sample(&text, "pkgprotect_rule_set_cache_entries"), 1.0);
+    assert!(sample(&text, "pkgprotect_engine_instances") >= 1.0, "the component engine's pool");
+    // Labels are route templates, never paths with ids or project names.
+    assert!(!text.contains("my-group") && !text.contains("projects/1/"), "{text}");
+}
