@@ -3,6 +3,7 @@
 // Test code may index, unwrap and panic: a failure is the point.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod audit;
 mod case_oracle;
 mod harness;
 mod oracle;
@@ -52,4 +53,7 @@ on_every_backend!(
     tokens_are_read_from_their_own_headers_only,
     revoked_expired_and_blocked_tokens_fail_on_every_instance,
     deploy_tokens_have_usernames_and_registry_scopes,
+    rule_changes_are_audited_with_actor_before_and_after,
+    concurrent_patches_are_audited_once_each,
+    backup_while_writers_create_rules_is_consistent,
 );
