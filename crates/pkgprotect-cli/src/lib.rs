@@ -196,8 +196,8 @@ Examples:
 const ADMIN_AUDIT_EXAMPLES: &str = "\
 Every create, PATCH and DELETE of a package or container protection rule through the API is
 recorded in the transaction that makes it: when, who (user id and username, and whether an
-administrator), the project, the rule, and the rule's REST entity before and after. Refused
-changes record nothing. Newest entries first; the table shows the fields a change touched,
+administrator; `system` for rules this program writes itself, as `serve --demo` does), the
+project, the rule, and the rule's REST entity before and after. Refused changes record nothing. Newest entries first; the table shows the fields a change touched,
 `--json` every entry whole (a JSON array, with `before` and `after` as GitLab's entity).
 
 Examples:
