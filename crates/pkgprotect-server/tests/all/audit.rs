@@ -265,3 +265,58 @@ pub async fn backup_while_writers_create_rules_is_consistent(backend: Backend) {
     assert_eq!(counts.last(), Some(&(WRITERS * RULES_EACH)));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A change whose audit row cannot be written is not stored either: the database refuses
+/// every audit insert (a trigger), and create, PATCH and DELETE each answer 500 with the
+/// rules, `rules_version` and the trail as they were. Once audit rows can be written again,
+/// the same requests succeed, each with its row.
+pub async fn a_change_is_not_stored_without_its_audit_row(backend: Backend) {
+    let s = Server::start(backend).await;
+    let m = Some(s.maintainer.as_str());
+    let db = direct(&s.url).await;
+    let rule =
+        json!({"package_name_pattern": "@kept/*", "package_type": "npm", "minimum_access_level_for_push": "owner"});
+    let (status, kept) = s.call(Method::POST, PACKAGE_RULES, m, Some(rule)).await;
+    assert_eq!(status, StatusCode::CREATED, "{kept}");
+    let one = format!("{PACKAGE_RULES}/{}", kept["id"]);
+    let (refuse, allow) = match backend {
+        Backend::Sqlite => (
+            "CREATE TRIGGER no_audit BEFORE INSERT ON rule_audit BEGIN SELECT RAISE(ABORT, 'audit refused'); END;",
+            "DROP TRIGGER no_audit;",
+        ),
+        Backend::Postgres => (
+            "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN RAISE EXCEPTION 'audit refused'; END $$;
+             CREATE TRIGGER no_audit BEFORE INSERT ON rule_audit FOR EACH ROW EXECUTE FUNCTION refuse_audit();",
+            "DROP TRIGGER no_audit ON rule_audit;",
+        ),
+    };
+    sqlx::raw_sql(refuse).execute(&db).await.unwrap();
+    let version = rules_version(&db).await;
+    let new_rule =
+        json!({"package_name_pattern": "@new/*", "package_type": "npm", "minimum_access_level_for_push": "owner"});
+    let patch = json!({"minimum_access_level_for_delete": "owner"});
+    let attempts = [
+        (Method::POST, PACKAGE_RULES.to_owned(), Some(new_rule.clone())),
+        (Method::PATCH, one.clone(), Some(patch.clone())),
+        (Method::DELETE, one.clone(), None),
+    ];
+    for (method, path, body) in attempts.clone() {
+        let (status, answer) = s.call(method.clone(), &path, m, body).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{method} {path}: {answer}");
+    }
+    let (_, list) = s.call(Method::GET, PACKAGE_RULES, m, None).await;
+    assert_eq!(list, json!([kept]), "a change was stored without its audit row");
+    assert_eq!(rules_version(&db).await, version);
+    assert_eq!(trail(&s.url).await.len(), 1);
+
+    sqlx::raw_sql(allow).execute(&db).await.unwrap();
+    let expected = [StatusCode::CREATED, StatusCode::OK, StatusCode::NO_CONTENT];
+    for ((method, path, body), expected) in attempts.into_iter().zip(expected) {
+        let (status, answer) = s.call(method.clone(), &path, m, body).await;
+        assert_eq!(status, expected, "{method} {path}: {answer}");
+    }
+    let actions: Vec<String> = trail(&s.url).await.into_iter().map(|entry| entry.action).collect();
+    assert_eq!(actions, ["create", "create", "update", "delete"]);
+    assert_eq!(rules_version(&db).await, version + 3);
+}

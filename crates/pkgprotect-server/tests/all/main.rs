@@ -56,4 +56,5 @@ on_every_backend!(
     rule_changes_are_audited_with_actor_before_and_after,
     concurrent_patches_are_audited_once_each,
     backup_while_writers_create_rules_is_consistent,
+    a_change_is_not_stored_without_its_audit_row,
 );

@@ -1,8 +1,8 @@
 //! One function per behaviour, run against each backend by `main.rs`.
 
 pub use crate::audit::{
-    backup_while_writers_create_rules_is_consistent, concurrent_patches_are_audited_once_each,
-    rule_changes_are_audited_with_actor_before_and_after,
+    a_change_is_not_stored_without_its_audit_row, backup_while_writers_create_rules_is_consistent,
+    concurrent_patches_are_audited_once_each, rule_changes_are_audited_with_actor_before_and_after,
 };
 use crate::harness::{
     Backend, CONTAINER_RULES, PACKAGE_DECISIONS, PACKAGE_RULES, PROJECT, Server, fresh_database, serve_on,
