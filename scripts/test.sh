@@ -68,13 +68,15 @@ examples/wasmtime-cli/check.sh
 step "fuzz: matcher and decide against the reference, validation totality, native vs component (60 s each)"
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-60} scripts/fuzz.sh
 
-step "server: HTTP tests against a throw-away PostgreSQL (SQLite ran with cargo test)"
+step "server and CLI: tests against a throw-away PostgreSQL (SQLite ran with cargo test)"
 # shellcheck source=scripts/lib/postgres.sh
 source scripts/lib/postgres.sh
 trap pg_stop EXIT
 pg_start
 PKGPROTECT_TEST_POSTGRES_URL=$PG_URL cargo test -p pkgprotect-server --locked -- --ignored --nocapture 2>&1 \
     | grep -vE '^\s*$'
+# The CLI's PostgreSQL cases (`admin backup` pointing at `pg_dump`).
+PKGPROTECT_TEST_POSTGRES_URL=$PG_URL cargo test -p pkgprotect-cli --locked --test all -- --ignored
 
 step "server: python-gitlab (real client from PyPI), kill -9 durability (SQLite, PostgreSQL)"
 VENV="$ROOT/.tools/venv"

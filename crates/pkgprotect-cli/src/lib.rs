@@ -94,6 +94,8 @@ const ADMIN_EXAMPLES: &str = "\
 Examples:
   pkgprotect admin project create my-group/my-project
   pkgprotect admin --data-dir /var/lib/pkgprotect user create alice
+  pkgprotect admin audit --project my-group/my-project
+  pkgprotect admin backup pkgprotect-backup.sqlite3
   pkgprotect admin --database-url postgres://pkgprotect@db.internal:5432/pkgprotect token create alice";
 
 const ADMIN_PROJECT_EXAMPLES: &str = "\
@@ -191,6 +193,28 @@ Examples:
   pkgprotect admin deploy-token create my-group/my-project --scope read_package_registry --scope write_package_registry --json
   pkgprotect admin deploy-token create my-group/my-project --username ci-publisher --expires-at 2027-01-31";
 
+const ADMIN_AUDIT_EXAMPLES: &str = "\
+Every create, PATCH and DELETE of a package or container protection rule through the API is
+recorded in the transaction that makes it: when, who (user id and username, and whether an
+administrator; `system` for rules this program writes itself, as `serve --demo` does), the
+project, the rule, and the rule's REST entity before and after. Refused changes record nothing. Newest entries first; the table shows the fields a change touched,
+`--json` every entry whole (a JSON array, with `before` and `after` as GitLab's entity).
+
+Examples:
+  pkgprotect admin audit
+  pkgprotect admin audit --project my-group/my-project --limit 20
+  pkgprotect admin audit --project 1 --limit 1000 --json";
+
+const ADMIN_BACKUP_EXAMPLES: &str = "\
+Copies the SQLite database into a new file with SQLite's `VACUUM INTO`: one consistent
+snapshot, taken while the server keeps running and writing. The file must not exist yet. To
+restore, stop the server and put the copy in place of `pkgprotect.sqlite3` in `--data-dir`
+(removing its `-wal` and `-shm` files). A PostgreSQL database is backed up with `pg_dump`.
+
+Examples:
+  pkgprotect admin backup /var/backups/pkgprotect-2026-12-03.sqlite3
+  pkgprotect admin --data-dir /var/lib/pkgprotect backup pkgprotect-backup.sqlite3";
+
 const COMPLETIONS_EXAMPLES: &str = "\
 Examples:
   pkgprotect completions bash > ~/.local/share/bash-completion/completions/pkgprotect
@@ -238,7 +262,7 @@ pub enum Command {
     /// Run the GitLab-compatible REST server (SQLite in `--data-dir`, or `--database-url`).
     #[command(after_long_help = SERVE_EXAMPLES)]
     Serve(ServeArgs),
-    /// Manage projects, users, memberships and tokens in the server's database.
+    /// Manage projects, users, memberships and tokens; read the audit trail; back up the database.
     #[command(after_long_help = ADMIN_EXAMPLES)]
     Admin(AdminArgs),
     /// Run a conformance vector file through a host and print `N passed, N failed`.
@@ -394,6 +418,23 @@ pub enum AdminCommand {
     /// Issue deploy tokens.
     #[command(subcommand, name = "deploy-token", after_long_help = ADMIN_DEPLOY_TOKEN_EXAMPLES)]
     DeployToken(DeployTokenCommand),
+    /// List the audit trail of rule changes: who changed which rule when, before and after.
+    #[command(after_long_help = ADMIN_AUDIT_EXAMPLES)]
+    Audit {
+        /// Only the changes to this project's rules: its path (`group/project`) or numeric id.
+        #[arg(long)]
+        project: Option<String>,
+        /// Show at most this many entries, the newest.
+        #[arg(long, value_name = "N", default_value_t = 100)]
+        limit: u32,
+    },
+    /// Copy the SQLite database into a new file while the server runs (online backup).
+    #[command(after_long_help = ADMIN_BACKUP_EXAMPLES)]
+    Backup {
+        /// The file to write; it must not exist.
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -262,6 +262,11 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
 fn admin(args: AdminArgs, json_output: bool) -> Result<ExitCode> {
     use pkgprotect_server::admin as ops;
     let AdminArgs { database, command } = args;
+    let shown_as = match &command {
+        AdminCommand::Audit { .. } => Shown::AuditTable,
+        AdminCommand::Backup { .. } => Shown::Backup,
+        _ => Shown::Json,
+    };
     let url = database_url(&database)?;
     let source = database_source(&database);
     let output: Value = runtime()?.block_on(async move {
@@ -319,12 +324,23 @@ fn admin(args: AdminArgs, json_output: bool) -> Result<ExitCode> {
                 }
                 output
             }
+            AdminCommand::Audit { project, limit } => {
+                serde_json::to_value(ops::audit(&store, project.as_deref(), limit).await?)?
+            }
+            AdminCommand::Backup { path } => {
+                ops::backup(&store, &path).await?;
+                json!({"backup": path.display().to_string()})
+            }
         };
         store.close().await;
         Ok::<Value, anyhow::Error>(output)
     })?;
     if json_output {
         println!("{output}");
+    } else if shown_as == Shown::AuditTable {
+        print!("{}", audit_table(&output));
+    } else if shown_as == Shown::Backup {
+        println!("backed up to `{}`", output.get("backup").and_then(Value::as_str).unwrap_or_default());
     } else if let Some(token) = output.get("token").and_then(Value::as_str) {
         println!("{token}");
         let id = output.get("id").and_then(Value::as_i64).unwrap_or_default();
@@ -334,6 +350,123 @@ fn admin(args: AdminArgs, json_output: bool) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&output)?);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How an admin command's answer is printed without `--json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    Json,
+    AuditTable,
+    Backup,
+}
+
+/// The audit entries (as `admin audit --json` prints them) as a table, one line per entry.
+fn audit_table(entries: &Value) -> String {
+    let entries = entries.as_array().map(Vec::as_slice).unwrap_or_default();
+    if entries.is_empty() {
+        return "no rule changes recorded\n".to_owned();
+    }
+    let text = |entry: &Value, field: &str| match entry.get(field) {
+        Some(Value::String(text)) => text.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    };
+    let mut rows = vec![["TIME", "ACTOR", "PROJECT", "KIND", "RULE", "ACTION", "CHANGE"].map(str::to_owned)];
+    for entry in entries {
+        let at = entry.get("at").and_then(Value::as_i64).unwrap_or_default();
+        let actor = match (entry.get("actor_username").and_then(Value::as_str), entry.get("actor_user_id")) {
+            (Some(name), Some(id)) if !id.is_null() => {
+                let admin = entry.get("actor_is_admin").and_then(Value::as_bool).unwrap_or_default();
+                format!("{name} (user {id}{})", if admin { ", admin" } else { "" })
+            }
+            (None, Some(id)) if !id.is_null() => format!("user {id}"),
+            _ => text(entry, "actor_kind"),
+        };
+        let project = match text(entry, "project") {
+            path if path.is_empty() => text(entry, "project_id"),
+            path => path,
+        };
+        rows.push([
+            rfc3339(at),
+            actor,
+            project,
+            text(entry, "rule_kind"),
+            text(entry, "rule_id"),
+            text(entry, "action"),
+            change_summary(entry.get("before"), entry.get("after")),
+        ]);
+    }
+    let mut widths = [0usize; 7];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in &rows {
+        let mut line = String::new();
+        for (index, (width, cell)) in widths.iter().zip(row).enumerate() {
+            if index + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<width$}  "));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Unix seconds as RFC 3339 in UTC (`2026-12-03T12:38:08Z`).
+fn rfc3339(at: i64) -> String {
+    match time::OffsetDateTime::from_unix_timestamp(at) {
+        Ok(t) => format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        ),
+        Err(_) => at.to_string(),
+    }
+}
+
+/// The fields a change touched, compactly: `field: old → new` for an update, the rule's set
+/// fields for a create (`+`) or delete (`-`). `id` and `project_id` never change, and are
+/// shown in their own columns.
+fn change_summary(before: Option<&Value>, after: Option<&Value>) -> String {
+    let fields = |value: Option<&Value>| value.and_then(Value::as_object).cloned().unwrap_or_default();
+    let (before, after) = (fields(before), fields(after));
+    let shown = |value: &Value| match value {
+        Value::String(text) => text.clone(),
+        Value::Null => "null".to_owned(),
+        other => other.to_string(),
+    };
+    let set = |fields: &serde_json::Map<String, Value>| {
+        fields
+            .iter()
+            .filter(|(key, value)| !value.is_null() && key.as_str() != "id" && key.as_str() != "project_id")
+            .map(|(key, value)| format!("{key}={}", shown(value)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (before.is_empty(), after.is_empty()) {
+        (true, false) => format!("+ {}", set(&after)),
+        (false, true) => format!("- {}", set(&before)),
+        _ => {
+            let changed: Vec<String> = after
+                .iter()
+                .filter_map(|(key, new)| {
+                    let old = before.get(key).unwrap_or(&Value::Null);
+                    (old != new).then(|| format!("{key}: {} → {}", shown(old), shown(new)))
+                })
+                .collect();
+            if changed.is_empty() { "no change".to_owned() } else { changed.join("; ") }
+        }
+    }
 }
 
 fn validate(args: ValidateArgs, json_output: bool) -> Result<ExitCode> {

@@ -1,7 +1,7 @@
 //! Administration without a GitLab: projects, users, memberships and tokens, and the demo seed.
 
 use crate::auth::{PersonalScope, PersonalScopes, new_token, token_hash};
-use crate::db::{DbError, NewToken, Store, TokenInfo};
+use crate::db::{AuditEntry, Backend, DbError, NewToken, Store, TokenInfo};
 use pkgprotect::permissions::DeployTokenScopes;
 use pkgprotect::{AccessLevel, Rule};
 use serde::Serialize;
@@ -33,6 +33,16 @@ pub enum AdminError {
     NoSuchToken(i64),
     #[error("`{user}` is not a member of `{project}`")]
     NotAMember { project: String, user: String },
+    #[error("`{0}` already exists; a backup never overwrites a file")]
+    BackupExists(String),
+    #[error("the backup path `{0}` is not valid UTF-8")]
+    BackupPath(String),
+    #[error("cannot write the backup `{path}`: {source}")]
+    BackupFailed { path: String, source: DbError },
+    #[error(
+        "`admin backup` copies SQLite databases only; back up a PostgreSQL database with `pg_dump` (e.g. `pg_dump --format=custom --file=pkgprotect.dump DBNAME`)"
+    )]
+    BackupNeedsPgDump,
 }
 
 impl From<DbError> for AdminError {
@@ -160,6 +170,32 @@ pub async fn revoke_token(store: &Store, id: i64) -> Result<(), AdminError> {
 /// Every token (of `username` when given), never the tokens themselves.
 pub async fn list_tokens(store: &Store, username: Option<&str>) -> Result<Vec<TokenInfo>, AdminError> {
     Ok(store.tokens(username).await?)
+}
+
+/// The audit trail of rule changes, newest first: at most `limit` entries, of `project` (path
+/// or id) when given.
+pub async fn audit(store: &Store, project: Option<&str>, limit: u32) -> Result<Vec<AuditEntry>, AdminError> {
+    let project_id = match project {
+        Some(project) => Some(project_id(store, project).await?),
+        None => None,
+    };
+    Ok(store.audit(project_id, i64::from(limit)).await?)
+}
+
+/// An online backup of the SQLite database into the new file `path`, consistent while the
+/// server runs and writes. Never overwrites a file; PostgreSQL has `pg_dump` for this.
+pub async fn backup(store: &Store, path: &std::path::Path) -> Result<(), AdminError> {
+    let shown = path.display().to_string();
+    if store.backend == Backend::Postgres {
+        return Err(AdminError::BackupNeedsPgDump);
+    }
+    // SQLite refuses a non-empty file itself; this also refuses an empty one, a directory and
+    // a dangling symlink, with a message naming the path.
+    if path.symlink_metadata().is_ok() {
+        return Err(AdminError::BackupExists(shown));
+    }
+    let text = path.to_str().ok_or_else(|| AdminError::BackupPath(shown.clone()))?;
+    store.vacuum_into(text).await.map_err(|source| AdminError::BackupFailed { path: shown, source })
 }
 
 /// Take a user's membership of a project away.

@@ -1,7 +1,7 @@
 //! GitLab's REST API for protection rules, plus the decision endpoints registries call.
 
 use crate::auth::{PersonalScope, token_hash};
-use crate::db::{DbError, Project, RuleWrite, Store, TokenOwner};
+use crate::db::{DbError, Project, RuleActor, RuleWrite, Store, TokenOwner};
 use crate::engine::{CompiledRules, RuleSetCache};
 use crate::metrics::{self, Metrics};
 use axum::Router;
@@ -400,6 +400,8 @@ async fn caller(state: &AppState, headers: &HeaderMap, need: Need) -> Result<Tok
 struct Access {
     project: Project,
     actor: Actor,
+    /// The user behind a personal token; `None` for a deploy token.
+    user_id: Option<i64>,
     is_admin: bool,
     /// The caller's scopes when it is a deploy token; none otherwise.
     deploy_scopes: DeployTokenScopes,
@@ -436,21 +438,23 @@ async fn project_access(
     let no_scopes = DeployTokenScopes::default();
     match owner {
         TokenOwner::DeployToken { project_id, scopes } if project_id == project.id => {
-            Ok(Access { project, actor: Actor::DeployToken, is_admin: false, deploy_scopes: scopes })
+            Ok(Access { project, actor: Actor::DeployToken, user_id: None, is_admin: false, deploy_scopes: scopes })
         }
         // GitLab finds a deploy token only for its own project: elsewhere it authenticates no one.
         TokenOwner::DeployToken { .. } => Err(ApiError::Unauthorized),
-        TokenOwner::User { is_admin: true, .. } => Ok(Access {
+        TokenOwner::User { user_id, is_admin: true, .. } => Ok(Access {
             project,
             actor: Actor::User { access_level: AccessLevel::Admin },
+            user_id: Some(user_id),
             is_admin: true,
             deploy_scopes: no_scopes,
         }),
-        TokenOwner::User { .. } => match found.member_level {
+        TokenOwner::User { user_id, .. } => match found.member_level {
             // Memberships stop at owner (a stored `admin` membership is older than this check).
             Some(access_level) => Ok(Access {
                 project,
                 actor: Actor::User { access_level: access_level.min(AccessLevel::Owner) },
+                user_id: Some(user_id),
                 is_admin: false,
                 deploy_scopes: no_scopes,
             }),
@@ -460,18 +464,21 @@ async fn project_access(
 }
 
 /// Managing rules needs Maintainer or above (`admin_package` / `admin_container_image`).
+/// The project, and who the caller is for the audit trail of the changes it makes.
 async fn maintainer_access(
     state: &AppState,
     headers: &HeaderMap,
     reference: &str,
     need: Need,
-) -> Result<Project, ApiError> {
+) -> Result<(Project, RuleActor), ApiError> {
     let access = project_access(state, headers, reference, need).await?;
-    match access.actor {
-        Actor::User { access_level } if access_level >= AccessLevel::Maintainer => Ok(access.project),
+    match (access.actor, access.user_id) {
+        (Actor::User { access_level }, Some(user_id)) if access_level >= AccessLevel::Maintainer => {
+            Ok((access.project, RuleActor::User { user_id, is_admin: access.is_admin }))
+        }
         // Deploy tokens only reach registry endpoints in GitLab, not this API.
-        Actor::DeployToken => Err(ApiError::Unauthorized),
-        Actor::User { .. } => Err(ApiError::Forbidden(None)),
+        (Actor::DeployToken, _) => Err(ApiError::Unauthorized),
+        (Actor::User { .. }, _) => Err(ApiError::Forbidden(None)),
     }
 }
 
@@ -603,7 +610,7 @@ async fn current_user(State(state): Shared, headers: HeaderMap) -> Result<Respon
 }
 
 async fn list(state: &AppState, headers: &HeaderMap, reference: &str, kind: RuleKind) -> Result<Response, ApiError> {
-    let project = maintainer_access(state, headers, reference, Need::Read).await?;
+    let (project, _) = maintainer_access(state, headers, reference, Need::Read).await?;
     let rules = state.store.rules(project.id, kind).await?;
     // GitLab presents these lists without `paginate`: everything, and no pagination headers,
     // whatever `page`/`per_page` a client sends.
@@ -612,11 +619,18 @@ async fn list(state: &AppState, headers: &HeaderMap, reference: &str, kind: Rule
 
 /// Run `change` as one write to the project's rules (see [`Store::begin_rule_write`]):
 /// committed if it succeeds, rolled back if it refuses.
-async fn write_rules<T, F>(state: &AppState, project: &Project, kind: RuleKind, change: F) -> Result<T, ApiError>
+/// The change is recorded in the audit trail as `actor`'s, in the same transaction.
+async fn write_rules<T, F>(
+    state: &AppState,
+    project: &Project,
+    actor: RuleActor,
+    kind: RuleKind,
+    change: F,
+) -> Result<T, ApiError>
 where
     F: AsyncFnOnce(&mut RuleWrite) -> Result<T, ApiError>,
 {
-    let mut write = state.store.begin_rule_write(project.id).await?.ok_or(ApiError::NotFound("Project"))?;
+    let mut write = state.store.begin_rule_write(project.id, actor).await?.ok_or(ApiError::NotFound("Project"))?;
     match change(&mut write).await {
         Ok(value) => {
             write.commit().await.map_err(|error| stored_rule_error(error, kind))?;
@@ -663,9 +677,9 @@ async fn create(
     params: Value,
 ) -> Result<Response, ApiError> {
     check_rule_params(kind, &params, true)?;
-    let project = maintainer_access(state, headers, reference, Need::Write).await?;
+    let (project, actor) = maintainer_access(state, headers, reference, Need::Write).await?;
     let mut rule = parse_rule_params(kind, &params, ParamsMode::Create)?;
-    let id = write_rules(state, &project, kind, async |write| {
+    let id = write_rules(state, &project, actor, kind, async |write| {
         let existing = write.rules(kind).await?;
         let context =
             ValidationContext { project_path: Some(&project.full_path), existing_rules: &existing, previous: None };
@@ -690,9 +704,9 @@ async fn update(
 ) -> Result<Response, ApiError> {
     let id = rule_id(raw_rule_id, kind)?;
     check_rule_params(kind, &params, false)?;
-    let project = maintainer_access(state, headers, reference, Need::Write).await?;
+    let (project, actor) = maintainer_access(state, headers, reference, Need::Write).await?;
     let id = id.ok_or(ApiError::RecordNotFound)?;
-    let mut rule = write_rules(state, &project, kind, async |write| {
+    let mut rule = write_rules(state, &project, actor, kind, async |write| {
         let existing = write.rules(kind).await?;
         let stored = existing.iter().find(|r| r.id() == Some(id)).ok_or(ApiError::RecordNotFound)?;
         let rule = parse_rule_params(kind, &params, ParamsMode::Update(stored))?;
@@ -743,10 +757,10 @@ async fn delete(
     kind: RuleKind,
 ) -> Result<Response, ApiError> {
     let id = rule_id(raw_rule_id, kind)?;
-    let project = maintainer_access(state, headers, reference, Need::Write).await?;
+    let (project, actor) = maintainer_access(state, headers, reference, Need::Write).await?;
     let id = id.ok_or(ApiError::RecordNotFound)?;
     let unmodified_since = if_unmodified_since(headers);
-    write_rules(state, &project, kind, async |write| {
+    write_rules(state, &project, actor, kind, async |write| {
         let updated_at_ms = write.updated_at_ms(kind, id).await?.ok_or(ApiError::RecordNotFound)?;
         // GitLab's `check_unmodified_since!`: refuse when the rule changed after the given time.
         if let (Some(since), Some(updated_at_ms)) = (unmodified_since, updated_at_ms)

@@ -28,6 +28,8 @@ pub enum DbError {
     NoProject(i64),
     #[error("stored {what} `{value}` is not valid; was the database edited by hand?")]
     Corrupt { what: &'static str, value: String },
+    #[error("cannot write the rule as JSON for the audit trail: {0}")]
+    Entity(#[from] serde_json::Error),
 }
 
 impl DbError {
@@ -105,6 +107,59 @@ pub enum NewToken {
         scopes: DeployTokenScopes,
         username: Option<String>,
     },
+}
+
+/// Who changes a rule, as the audit trail records it. Deploy tokens never reach the rule API
+/// (401), so only users and this program itself change rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleActor {
+    /// A user through the API; their username is read in the write's own transaction.
+    User { user_id: i64, is_admin: bool },
+    /// No request: this program itself ([`Store::insert_rule`], the demo seed).
+    System,
+}
+
+/// What a change did, as the audit trail names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AuditAction {
+    Create,
+    Update,
+    Delete,
+}
+
+impl AuditAction {
+    const fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::Create => "create",
+            AuditAction::Update => "update",
+            AuditAction::Delete => "delete",
+        }
+    }
+}
+
+/// One row of the audit trail, as `admin audit` shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    /// Unix seconds.
+    pub at: i64,
+    pub project_id: i64,
+    pub project: Option<String>,
+    /// `package` or `container_repository`.
+    pub rule_kind: String,
+    pub rule_id: i64,
+    /// `create`, `update` or `delete`.
+    pub action: String,
+    /// `user` or `system`.
+    pub actor_kind: String,
+    pub actor_user_id: Option<i64>,
+    /// The username when the change was made.
+    pub actor_username: Option<String>,
+    pub actor_is_admin: bool,
+    /// The rule's REST entity before the change; `None` for a create.
+    pub before: Option<serde_json::Value>,
+    /// The rule's REST entity after the change; `None` for a delete.
+    pub after: Option<serde_json::Value>,
 }
 
 /// A token as `admin token list` shows it (never the token itself).
@@ -500,7 +555,7 @@ impl Store {
 
     /// Start a write to `project_id`'s rules, waiting until no other write to them is under
     /// way; `None` when there is no such project. Nothing is stored unless it is committed.
-    pub async fn begin_rule_write(&self, project_id: i64) -> Result<Option<RuleWrite>, DbError> {
+    pub async fn begin_rule_write(&self, project_id: i64, actor: RuleActor) -> Result<Option<RuleWrite>, DbError> {
         let mut tx = match self.backend {
             // Takes SQLite's write lock at once (queued by `busy_timeout`), so every read in the
             // transaction already sees the last committed write and no other write can commit
@@ -524,15 +579,65 @@ impl Store {
             tx.rollback().await?;
             return Ok(None);
         }
-        Ok(Some(RuleWrite { tx, project_id }))
+        Ok(Some(RuleWrite { tx, project_id, actor }))
     }
 
-    /// Insert a rule (its `id` is ignored) in a write of its own; returns the new id.
+    /// Insert a rule (its `id` is ignored) in a write of its own, recorded as the system's;
+    /// returns the new id.
     pub async fn insert_rule(&self, project_id: i64, rule: &Rule) -> Result<i64, DbError> {
-        let mut write = self.begin_rule_write(project_id).await?.ok_or(DbError::NoProject(project_id))?;
+        let mut write =
+            self.begin_rule_write(project_id, RuleActor::System).await?.ok_or(DbError::NoProject(project_id))?;
         let id = write.insert(rule).await?;
         write.commit().await?;
         Ok(id)
+    }
+
+    /// The audit trail, newest first: at most `limit` entries, of `project_id` when given.
+    pub async fn audit(&self, project_id: Option<i64>, limit: i64) -> Result<Vec<AuditEntry>, DbError> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.at, a.project_id, p.full_path, a.rule_kind, a.rule_id, a.action, a.actor_kind, \
+                    a.actor_user_id, a.actor_username, a.actor_is_admin, a.before, a.after \
+             FROM rule_audit a LEFT JOIN projects p ON p.id = a.project_id \
+             WHERE CAST($1 AS BIGINT) IS NULL OR a.project_id = $1 ORDER BY a.id DESC LIMIT $2",
+        )
+        .bind(project_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let json = |text: Option<String>| {
+            text.map(|text| {
+                serde_json::from_str(&text).map_err(|_| DbError::Corrupt { what: "audit entity", value: text })
+            })
+            .transpose()
+        };
+        rows.iter()
+            .map(|row| {
+                let is_admin: i64 = row.try_get(10)?;
+                Ok(AuditEntry {
+                    id: row.try_get(0)?,
+                    at: row.try_get(1)?,
+                    project_id: row.try_get(2)?,
+                    project: row.try_get(3)?,
+                    rule_kind: row.try_get(4)?,
+                    rule_id: row.try_get(5)?,
+                    action: row.try_get(6)?,
+                    actor_kind: row.try_get(7)?,
+                    actor_user_id: row.try_get(8)?,
+                    actor_username: row.try_get(9)?,
+                    actor_is_admin: is_admin != 0,
+                    before: json(row.try_get(11)?)?,
+                    after: json(row.try_get(12)?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Copy the SQLite database into a new file at `path` while the server may be running:
+    /// `VACUUM INTO` reads one snapshot, so the copy is consistent however many writes commit
+    /// meanwhile, and SQLite itself refuses a `path` that already holds data.
+    pub async fn vacuum_into(&self, path: &str) -> Result<(), DbError> {
+        sqlx::query("VACUUM INTO $1").bind(path).execute(&self.pool).await?;
+        Ok(())
     }
 
     pub async fn close(&self) {
@@ -556,37 +661,54 @@ where
         }
     };
     let rows = sqlx::query(sql).bind(project_id).fetch_all(executor).await?;
-    rows.iter()
-        .map(|row| {
-            let id: i64 = row.try_get(0)?;
-            let pattern: String = row.try_get(1)?;
-            let push = level_from_db(row.try_get(3)?)?;
-            let delete = level_from_db(row.try_get(4)?)?;
-            Ok(match kind {
-                RuleKind::Package => {
-                    let type_name: String = row.try_get(2)?;
-                    let package_type = type_name
-                        .parse::<PackageType>()
-                        .map_err(|_| DbError::Corrupt { what: "package type", value: type_name })?;
-                    Rule::Package(PackageRule {
-                        id: Some(id),
-                        project_id: Some(project_id),
-                        package_name_pattern: pattern,
-                        package_type,
-                        minimum_access_level_for_push: push,
-                        minimum_access_level_for_delete: delete,
-                    })
-                }
-                RuleKind::ContainerRepository => Rule::ContainerRepository(ContainerRepositoryRule {
-                    id: Some(id),
-                    project_id: Some(project_id),
-                    repository_path_pattern: pattern,
-                    minimum_access_level_for_push: push,
-                    minimum_access_level_for_delete: delete,
-                }),
+    rows.iter().map(|row| rule_from_row(row, project_id, kind)).collect()
+}
+
+/// A rule from the columns `id, pattern, package type ('' for containers), push, delete`.
+fn rule_from_row(row: &AnyRow, project_id: i64, kind: RuleKind) -> Result<Rule, DbError> {
+    let id: i64 = row.try_get(0)?;
+    let pattern: String = row.try_get(1)?;
+    let push = level_from_db(row.try_get(3)?)?;
+    let delete = level_from_db(row.try_get(4)?)?;
+    Ok(match kind {
+        RuleKind::Package => {
+            let type_name: String = row.try_get(2)?;
+            let package_type = type_name
+                .parse::<PackageType>()
+                .map_err(|_| DbError::Corrupt { what: "package type", value: type_name })?;
+            Rule::Package(PackageRule {
+                id: Some(id),
+                project_id: Some(project_id),
+                package_name_pattern: pattern,
+                package_type,
+                minimum_access_level_for_push: push,
+                minimum_access_level_for_delete: delete,
             })
-        })
-        .collect()
+        }
+        RuleKind::ContainerRepository => Rule::ContainerRepository(ContainerRepositoryRule {
+            id: Some(id),
+            project_id: Some(project_id),
+            repository_path_pattern: pattern,
+            minimum_access_level_for_push: push,
+            minimum_access_level_for_delete: delete,
+        }),
+    })
+}
+
+/// `rule` with its id and project, as the API's entity shows it.
+fn with_ids(rule: &Rule, id: i64, project_id: i64) -> Rule {
+    let mut rule = rule.clone();
+    match &mut rule {
+        Rule::Package(r) => {
+            r.id = Some(id);
+            r.project_id = Some(project_id);
+        }
+        Rule::ContainerRepository(r) => {
+            r.id = Some(id);
+            r.project_id = Some(project_id);
+        }
+    }
+    rule
 }
 
 /// One write to a project's rules: a transaction in which no other write to them runs (see
@@ -596,11 +718,15 @@ where
 pub struct RuleWrite {
     tx: sqlx::Transaction<'static, sqlx::Any>,
     project_id: i64,
+    actor: RuleActor,
 }
 
 impl std::fmt::Debug for RuleWrite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RuleWrite").field("project_id", &self.project_id).finish_non_exhaustive()
+        f.debug_struct("RuleWrite")
+            .field("project_id", &self.project_id)
+            .field("actor", &self.actor)
+            .finish_non_exhaustive()
     }
 }
 
@@ -639,13 +765,28 @@ impl RuleWrite {
             .bind(&r.repository_path_pattern),
         };
         let row = query.bind(push).bind(delete).bind(now_ms()).fetch_one(&mut *self.tx).await.map_err(classify)?;
-        Ok(row.try_get(0)?)
+        let id: i64 = row.try_get(0)?;
+        let created = with_ids(rule, id, self.project_id);
+        self.record(AuditAction::Create, rule.kind(), id, None, Some(&created)).await?;
+        Ok(id)
     }
 
     /// Change rule `id` from `stored` (as read in this write) to `changed`, writing only the
     /// columns that differ, so a column this change did not touch is never written back.
     /// False when the project has no such rule.
+    /// The change is recorded in the audit trail, also when it changes nothing (the caller
+    /// still answers 200 for it).
     pub async fn update(&mut self, id: i64, stored: &Rule, changed: &Rule) -> Result<bool, DbError> {
+        let found = self.update_columns(id, stored, changed).await?;
+        if found {
+            let before = with_ids(stored, id, self.project_id);
+            let after = with_ids(changed, id, self.project_id);
+            self.record(AuditAction::Update, changed.kind(), id, Some(&before), Some(&after)).await?;
+        }
+        Ok(found)
+    }
+
+    async fn update_columns(&mut self, id: i64, stored: &Rule, changed: &Rule) -> Result<bool, DbError> {
         let (table, pattern_column) = match changed.kind() {
             RuleKind::Package => ("package_protection_rules", "package_name_pattern"),
             RuleKind::ContainerRepository => ("container_repository_protection_rules", "repository_path_pattern"),
@@ -716,14 +857,61 @@ impl RuleWrite {
 
     /// Delete rule `id` of `kind`; false when the project has no such rule.
     pub async fn delete(&mut self, kind: RuleKind, id: i64) -> Result<bool, DbError> {
+        // The deleted row comes back, for the audit trail's `before`, from the statement that
+        // deletes it: no second read that could disagree with it.
         let sql = match kind {
-            RuleKind::Package => "DELETE FROM package_protection_rules WHERE id = $1 AND project_id = $2",
+            RuleKind::Package => {
+                "DELETE FROM package_protection_rules WHERE id = $1 AND project_id = $2 \
+                 RETURNING id, package_name_pattern, package_type, minimum_access_level_for_push, \
+                 minimum_access_level_for_delete"
+            }
             RuleKind::ContainerRepository => {
-                "DELETE FROM container_repository_protection_rules WHERE id = $1 AND project_id = $2"
+                "DELETE FROM container_repository_protection_rules WHERE id = $1 AND project_id = $2 \
+                 RETURNING id, repository_path_pattern, '', minimum_access_level_for_push, \
+                 minimum_access_level_for_delete"
             }
         };
-        let deleted = sqlx::query(sql).bind(id).bind(self.project_id).execute(&mut *self.tx).await?.rows_affected();
-        Ok(deleted == 1)
+        let row = sqlx::query(sql).bind(id).bind(self.project_id).fetch_optional(&mut *self.tx).await?;
+        let Some(row) = row else { return Ok(false) };
+        let deleted = rule_from_row(&row, self.project_id, kind)?;
+        self.record(AuditAction::Delete, kind, id, Some(&deleted), None).await?;
+        Ok(true)
+    }
+
+    /// Append this change to the audit trail, in this write's transaction: the record commits
+    /// or rolls back with the change it records.
+    async fn record(
+        &mut self,
+        action: AuditAction,
+        kind: RuleKind,
+        rule_id: i64,
+        before: Option<&Rule>,
+        after: Option<&Rule>,
+    ) -> Result<(), DbError> {
+        let before = before.map(serde_json::to_string).transpose()?;
+        let after = after.map(serde_json::to_string).transpose()?;
+        let (actor_kind, user_id, is_admin) = match self.actor {
+            RuleActor::User { user_id, is_admin } => ("user", Some(user_id), is_admin),
+            RuleActor::System => ("system", None, false),
+        };
+        sqlx::query(
+            "INSERT INTO rule_audit (at, project_id, rule_kind, rule_id, action, actor_kind, actor_user_id, \
+             actor_username, actor_is_admin, before, after) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT username FROM users WHERE id = $7), $8, $9, $10)",
+        )
+        .bind(now())
+        .bind(self.project_id)
+        .bind(kind.as_str())
+        .bind(rule_id)
+        .bind(action.as_str())
+        .bind(actor_kind)
+        .bind(user_id)
+        .bind(i64::from(is_admin))
+        .bind(before)
+        .bind(after)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
     }
 
     /// Store everything this write did, with the bumped `rules_version`.

@@ -115,6 +115,12 @@ fn errors_name_the_flag_argument_or_file_at_fault() {
         (&["admin", "--data-dir", &data, "token", "revoke", "99"], "no token with id `99`, or it is revoked already"),
         (&["admin", "--data-dir", &data, "member", "remove", "g/p", "alice"], "no project `g/p`"),
         (&["admin", "--data-dir", &data, "user", "block", "nobody"], "no user `nobody`"),
+        (&["admin", "--data-dir", &data, "audit", "--project", "g/p"], "no project `g/p`"),
+        (
+            &["admin", "--data-dir", &data, "backup", not_array],
+            &format!("`{not_array}` already exists; a backup never overwrites a file"),
+        ),
+        (&["admin", "--data-dir", &data, "backup", &under_file], &format!("cannot write the backup `{under_file}`: ")),
     ];
     for (args, expected) in failures {
         let output = run(args);
@@ -148,6 +154,9 @@ fn errors_name_the_flag_argument_or_file_at_fault() {
             "invalid value '31/12/2027' for '--expires-at <YYYY-MM-DD>'",
         ),
         (&["admin", "token", "revoke", "seven"], "invalid value 'seven' for '<ID>'"),
+        (&["admin", "audit", "--limit", "-1"], "unexpected argument '-1' found"),
+        (&["admin", "audit", "--limit", "many"], "invalid value 'many' for '--limit <N>'"),
+        (&["admin", "backup"], "the following required arguments were not provided:\n  <PATH>"),
     ];
     for (args, expected) in usage {
         let output = run(args);
@@ -155,4 +164,22 @@ fn errors_name_the_flag_argument_or_file_at_fault() {
         assert_eq!(output.status.code(), Some(i32::from(EXIT_USAGE)), "{args:?}: {message}");
         assert!(message.contains(expected), "{args:?}: {message}");
     }
+}
+
+/// A PostgreSQL database is backed up with `pg_dump`: `admin backup` says so, and writes nothing.
+#[test]
+#[ignore = "needs PKGPROTECT_TEST_POSTGRES_URL; scripts/test.sh starts PostgreSQL and runs these"]
+fn backup_of_postgres_says_to_use_pg_dump() {
+    let url = std::env::var("PKGPROTECT_TEST_POSTGRES_URL").unwrap();
+    let path = std::env::temp_dir().join(format!("pkgprotect-cli-pg-backup-{}", std::process::id()));
+    let output = run(&["admin", "--database-url", &url, "backup", path.to_str().unwrap()]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(i32::from(EXIT_ERROR)), "{message}");
+    assert!(
+        message.starts_with(
+            "error: `admin backup` copies SQLite databases only; back up a PostgreSQL database with `pg_dump`"
+        ),
+        "{message}"
+    );
+    assert!(!path.exists());
 }

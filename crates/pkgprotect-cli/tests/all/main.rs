@@ -3,6 +3,7 @@
 // Test code may index, unwrap and panic: a failure is the point.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin;
 mod errors;
 mod help;
 mod serve;

@@ -3,6 +3,7 @@
 // Test code may index, unwrap and panic: a failure is the point.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod audit;
 mod case_oracle;
 mod harness;
 mod oracle;
@@ -57,4 +58,8 @@ on_every_backend!(
     delete_honours_if_unmodified_since,
     database_outage_answers_503,
     metrics_count_requests_decisions_and_the_cache,
+    rule_changes_are_audited_with_actor_before_and_after,
+    concurrent_patches_are_audited_once_each,
+    backup_while_writers_create_rules_is_consistent,
+    a_change_is_not_stored_without_its_audit_row,
 );

@@ -1,5 +1,9 @@
 //! One function per behaviour, run against each backend by `main.rs`.
 
+pub use crate::audit::{
+    a_change_is_not_stored_without_its_audit_row, backup_while_writers_create_rules_is_consistent,
+    concurrent_patches_are_audited_once_each, rule_changes_are_audited_with_actor_before_and_after,
+};
 use crate::harness::{
     Backend, CONTAINER_RULES, PACKAGE_DECISIONS, PACKAGE_RULES, PROJECT, Server, fresh_database, serve_on,
 };
@@ -351,7 +355,7 @@ pub async fn concurrent_identical_creates_give_one_201(backend: Backend) {
 }
 
 /// Run futures concurrently on the test's runtime.
-async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+pub async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
     let mut set = Vec::new();
     for future in futures {
         set.push(future);
@@ -581,12 +585,12 @@ pub async fn decisions_never_see_half_applied_changes(backend: Backend) {
 }
 
 /// A connection of the test's own to the server's database, for what HTTP cannot show.
-async fn direct(url: &str) -> sqlx::AnyPool {
+pub async fn direct(url: &str) -> sqlx::AnyPool {
     sqlx::any::install_default_drivers();
     sqlx::any::AnyPoolOptions::new().max_connections(2).connect(url).await.unwrap()
 }
 
-async fn rules_version(db: &sqlx::AnyPool) -> i64 {
+pub async fn rules_version(db: &sqlx::AnyPool) -> i64 {
     use sqlx::Row;
     sqlx::query("SELECT rules_version FROM projects WHERE id = 1").fetch_one(db).await.unwrap().get(0)
 }
