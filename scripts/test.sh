@@ -29,8 +29,9 @@ command -v cargo >/dev/null || { echo "error: cargo is not installed (https://ru
 
 # Build everything the later steps run before any of them starts timing or waiting, so that a
 # fresh clone spends its compile time here and every wait below bounds a start-up, not a build.
-step "build: the component, the CLI (debug for tests, release for the demo), the JS bindings toolchain"
+step "build: the component (and its test-only fault build), the CLI (debug for tests, release for the demo), the JS bindings toolchain"
 scripts/build-component.sh
+scripts/build-fault-component.sh
 cargo build -q --locked -p pkgprotect-cli
 cargo build -q --release --locked -p pkgprotect-cli
 scripts/build-preview.sh --install
@@ -40,6 +41,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "component: lint the guest for wasm32; the host crate packages on its own"
 cargo clippy --locked -p pkgprotect-component --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --locked -p pkgprotect-component --target wasm32-unknown-unknown --features fault-injection -- -D warnings
 # The files `cargo package` would ship: the WIT and the enum table are the crate's own
 # (symlinks into the component crate, packaged as files), so the crate builds on its own.
 # (A full `cargo package` also needs its path dependencies on crates.io first.)

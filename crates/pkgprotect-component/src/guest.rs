@@ -114,7 +114,7 @@ impl engine::Guest for Component {
 
 impl GuestRuleSet for CompiledRules {
     fn compile(rules: RuleSource) -> Result<engine::RuleSet, CompileError> {
-        compile(rules).map(|set| engine::RuleSet::new(CompiledRules(set))).map_err(compile_error)
+        compile(rules).map(|set| engine::RuleSet::new(CompiledRules(broken_if_told(set)))).map_err(compile_error)
     }
 
     fn len(&self) -> u32 {
@@ -174,3 +174,16 @@ impl GuestNameList for Names {
         self.0.iter().map(|name| wit_verdict(&rules.summarize_name(kind, name, action, actor))).collect()
     }
 }
+
+// Below everything else, so that no line of the code above moves (source locations are
+// compiled into the component's bytes). The production build passes rule sets on as they
+// are; the test build (feature `fault-injection`) breaks the invariant its extra export was
+// given, if any.
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+fn broken_if_told(set: pkgprotect::RuleSet) -> pkgprotect::RuleSet {
+    set
+}
+
+#[cfg(feature = "fault-injection")]
+use crate::fault::apply as broken_if_told;

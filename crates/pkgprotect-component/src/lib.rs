@@ -18,3 +18,8 @@ mod guest;
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]
 mod allocator;
+
+// Test builds only (feature `fault-injection`, see README.md): an extra export that breaks
+// the core's invariants inside the component. `scripts/build-component.sh` never enables it.
+#[cfg(all(target_arch = "wasm32", feature = "fault-injection"))]
+mod fault;

@@ -258,6 +258,7 @@ impl Policy {
         let api = self.inner.api.load(&mut store, &instance).map_err(HostError::Instantiate)?;
         Ok(Instance {
             store,
+            instance,
             exports,
             api,
             limits: self.inner.limits,
@@ -373,6 +374,8 @@ static NEXT_INSTANCE_ID: AtomicU64 = AtomicU64::new(0);
 /// drop it and make another.
 pub struct Instance {
     store: Store<HostState>,
+    /// For exports beyond the contract ([`Instance::call_export`]).
+    instance: wasmtime::component::Instance,
     exports: engine_iface::Guest,
     api: api::Guest,
     limits: Limits,
@@ -419,6 +422,19 @@ impl Instance {
 
     fn own(&self, handle: &RuleSetHandle) -> Result<ResourceAny, HostError> {
         if handle.instance == self.id { Ok(handle.resource) } else { Err(HostError::ForeignRuleSet) }
+    }
+
+    /// Call exports beyond the contract in this instance, through wasmtime's own API: `call`
+    /// gets the store and the component instance, e.g. to look up and call the
+    /// `pkgprotect:fault/faults` interface of the test-only fault-injection build (see
+    /// pkgprotect-component's README). The deadline is armed and a trap makes the instance
+    /// unusable, as for every other call.
+    pub fn call_export<R>(
+        &mut self,
+        call: impl FnOnce(&mut Store<HostState>, wasmtime::component::Instance) -> wasmtime::Result<R>,
+    ) -> Result<R, HostError> {
+        let instance = self.instance;
+        self.call(|_, _, store| call(store, instance))
     }
 
     /// Whether an earlier call trapped (every call now fails).

@@ -923,6 +923,27 @@ pub(crate) fn check_storable(index: usize, rule: &Rule) -> Result<i64, RuleSetEr
     Ok(id)
 }
 
+// Here, below every item `target/pkgprotect.wasm` is built from, rather than beside
+// `Invariant`: a line added above them would move the source locations compiled into the
+// component's bytes, and the production component must not change for a test-only list.
+#[cfg(any(test, feature = "fault-injection"))]
+impl Invariant {
+    /// Every invariant, so that tests outside this crate (the component's fault build and
+    /// the host crate's test of it) break each in turn without a list of their own. A new
+    /// variant also needs an arm in [`RuleSet::inject_fault`], whose match has no `_`.
+    #[doc(hidden)]
+    pub const ALL: [Invariant; 8] = [
+        Invariant::MissingBucket,
+        Invariant::UnknownRulePosition,
+        Invariant::BadSpan,
+        Invariant::BadTrieNode,
+        Invariant::BadBigramFilter,
+        Invariant::NoBlockingRule,
+        Invariant::MissingReason,
+        Invariant::MissingPypiPattern,
+    ];
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

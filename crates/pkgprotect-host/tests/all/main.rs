@@ -5,6 +5,7 @@
 
 mod api;
 mod conformance;
+mod fault;
 mod limits;
 
 use pkgprotect_host::Policy;
