@@ -269,7 +269,8 @@ fn print_demo(demo: &admin::Demo, listen: SocketAddr) {
          \x20 curl -s -X POST -H 'Deploy-Token: {t}' -H 'Content-Type: application/json' \\\n\
          \x20      -d '{{\"repository_path\": \"demo-group/demo-project/release/api\", \"action\": \"push\"}}' \\\n\
          \x20      {base}/registry/protection/repository/decisions\n\
-         \x20 open http://{listen}/?project={encoded}#token={m}  (live pattern preview with the project's rules)\n",
+         \x20 open http://{listen}/?project={encoded}  and sign in with the maintainer's token\n\
+         \x20      (the project's protection settings with the live preview; the token never goes in the address)\n",
         project = demo.project,
         id = demo.project_id,
         m = demo.maintainer_token,
