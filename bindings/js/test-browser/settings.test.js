@@ -85,7 +85,8 @@ async function shot(name) {
 
 /** axe-core over the whole page: no serious or critical violation. */
 async function axe(state) {
-  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ content: axeSource });
+  // Evaluated through the DevTools protocol: the page's CSP (own scripts only) stays in force.
+  if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(axeSource);
   const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
   const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   axeReport[state] = results.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
@@ -124,6 +125,9 @@ before(async () => {
     if (message.type() === "error" && !/Failed to load resource/.test(message.text())) consoleErrors.push(message.text());
   });
   page.on("pageerror", (error) => consoleErrors.push(error.message));
+  page.on("console", (message) => {
+    if (/Content.Security.Policy/i.test(message.text())) consoleErrors.push(message.text());
+  });
   page.on("request", (request) => requestedUrls.push(request.url()));
   await page.goto(baseUrl + "/");
   await page.waitForSelector("body[data-ready=true]", { timeout: 30_000 });
@@ -184,6 +188,18 @@ test("signed out: the engine loads, the preview works on its own", async () => {
   await page.fill("#pattern", "");
   await page.selectOption("#target-kind", "npm");
   assert.deepEqual(consoleErrors, []);
+
+  // The page's CSP: a script injected into it does not run (the token is in sessionStorage).
+  const violated = await page.evaluate(() => new Promise((resolvePromise) => {
+    document.addEventListener("securitypolicyviolation", (e) => resolvePromise(e.effectiveDirective), { once: true });
+    const script = document.createElement("script");
+    script.textContent = "window.injected = true";
+    document.head.append(script);
+  }));
+  assert.equal(violated, "script-src-elem");
+  assert.equal(await page.evaluate(() => window.injected), undefined);
+  await page.waitForTimeout(100);
+  consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((m) => !/Content.Security.Policy/i.test(m)));
 });
 
 test("sign in: a wrong token and an unknown project are explained; the token stays out of the address", async () => {
