@@ -254,19 +254,28 @@ test("add a package rule: validated live by the core, created through the API", 
   assert.match(await page.textContent("#package-form select[name=minimum_access_level_for_delete] + .field-errors"),
     /minimum_access_level_for_delete does not have a valid value/);
   await page.selectOption("#package-form select[name=minimum_access_level_for_delete]", "owner");
-  await pattern.fill("@demo/internal-*");
+  await pattern.fill("@internal/*");
   await page.selectOption("#package-form select[name=minimum_access_level_for_push]", "owner");
+  // The rule being written joins the project's rules in "which names would be blocked".
+  await page.selectOption("#actor", "maintainer");
+  await page.waitForFunction(() => document.querySelector("#blocked-count").textContent.startsWith("5 of 310"));
+  assert.deepEqual(await page.locator("#blocked tbody tr").first().locator("td").allTextContents(), ["@internal/secrets",
+    "the new rule", `blocked by rule ${(await packageRules()).length + 1} (\`@internal/*\`): push needs at least owner`]);
+  await page.uncheck("#with-draft");
+  assert.equal(await page.textContent("#blocked-count"), "0 of 310 names blocked for this actor and action.");
+  await page.check("#with-draft");
+  await page.selectOption("#actor", "developer");
   await shot("03-package-form");
   await axe("add package form");
   await page.click("#package-form button[type=submit]");
   await page.waitForFunction(() => /created \(HTTP 201\)/.test(document.querySelector("#package-status").textContent));
   assert.equal(await page.isVisible("#package-form"), false);
 
-  const created = (await packageRules()).find((r) => r.package_name_pattern === "@demo/internal-*");
-  assert.deepEqual(created, { id: created.id, project_id: created.project_id, package_name_pattern: "@demo/internal-*",
+  const created = (await packageRules()).find((r) => r.package_name_pattern === "@internal/*");
+  assert.deepEqual(created, { id: created.id, project_id: created.project_id, package_name_pattern: "@internal/*",
     package_type: "npm", minimum_access_level_for_push: "owner", minimum_access_level_for_delete: "owner" });
   assert.deepEqual(await page.locator(`#package-rule-${created.id} td:not(.actions)`).allTextContents(),
-    ["@demo/internal-*", "npm", "Owner", "Owner"]);
+    ["@internal/*", "npm", "Owner", "Owner"]);
   assert.ok(await page.locator(`#package-rule-${created.id}`).evaluate((row) => row === document.activeElement));
   await shot("04-package-created");
 });
@@ -311,7 +320,7 @@ test("a taken pattern: the core predicts GitLab's 422, the server answers it, no
   const before = await packageRules();
   await page.click("#package-add");
   const pattern = page.locator("#package-form input[name=package_name_pattern]");
-  await pattern.type("@demo/internal-*");
+  await pattern.type("@internal/*");
   assert.equal(await page.textContent("#package-form-verdict"), "GitLab would refuse this rule with HTTP 422.");
   assert.match(await page.textContent("#package-form .field-errors"), /taken/i);
   await page.click("#package-form button[type=submit]");
@@ -319,7 +328,7 @@ test("a taken pattern: the core predicts GitLab's 422, the server answers it, no
   const message = await page.textContent("#package-form-message");
   assert.match(message, /^The server refused the rule \(HTTP 422\): /);
   const direct = await rest("POST", "/packages/protection/rules", tokens.maintainer,
-    { package_name_pattern: "@demo/internal-*", package_type: "npm", minimum_access_level_for_push: "owner" });
+    { package_name_pattern: "@internal/*", package_type: "npm", minimum_access_level_for_push: "owner" });
   assert.equal(direct.status, 422);
   assert.equal(message, `The server refused the rule (HTTP 422): ${direct.body.message.error.join(" ")}`);
   assert.deepEqual(await packageRules(), before);
@@ -330,7 +339,7 @@ test("a taken pattern: the core predicts GitLab's 422, the server answers it, no
 });
 
 test("inline edit: a rule's row becomes its form; the change is a PATCH", async () => {
-  const rule = (await packageRules()).find((r) => r.package_name_pattern === "@demo/internal-*");
+  const rule = (await packageRules()).find((r) => r.package_name_pattern === "@internal/*");
   const row = page.locator(`#package-rule-${rule.id}`);
   await row.locator("button.edit").click();
   const pattern = row.locator("input[name=package_name_pattern]");
@@ -396,6 +405,22 @@ test("blocked names for an actor and action, and the linter's advice linked to i
   await finding.locator('a[href="#package-rule-2"]').click();
   assert.equal(await page.evaluate(() => document.activeElement.id), "package-rule-2");
   await shot("11-blocked-and-lint");
+});
+
+test("the project's names: pasted, remembered for the project, restored when it is opened again", async () => {
+  await page.fill("#names", "@internal/a\n@demo/b\r\n\n@internal/c\n");
+  await page.waitForFunction(() => document.querySelector("#names-count").textContent === "3 names");
+  await page.fill("#pattern", "@internal/*");
+  assert.deepEqual((await matches()).map(([name]) => name), ["@internal/a", "@internal/c"]);
+  await page.click("#names-remember");
+  assert.equal(await page.textContent("#names-count"), `3 names, remembered for ${PROJECT}`);
+  await page.click("#names-reset");
+  assert.equal(await page.textContent("#names-count"), "310 names");
+  await page.click("#open-project");
+  await page.waitForFunction(() => document.querySelector("#names-count").textContent === "3 names");
+  await page.evaluate(() => localStorage.clear());
+  await page.click("#names-reset");
+  await page.fill("#pattern", "");
 });
 
 test("100,000 names: each keystroke re-previewed within 16 ms", async () => {
