@@ -230,6 +230,11 @@ test("sign in: a wrong token and an unknown project are explained; the token sta
   assert.deepEqual(await tableRows("container_repository"), [["demo-group/demo-project/release/*", "Maintainer", "Owner"]]);
   assert.equal(await page.textContent("#package-status"), `${stored.length} rules.`);
   assert.ok(!page.url().includes(tokens.maintainer));
+  // A reload keeps the session (sessionStorage), with nothing added to the address.
+  await page.reload();
+  await page.waitForSelector("body[data-ready=true]");
+  await page.waitForSelector("#package-table tbody tr");
+  assert.equal(page.url(), baseUrl + "/");
   await axe("maintainer, project open");
   await shot("02-project-open");
 });
