@@ -38,7 +38,7 @@ use tower_http::trace::TraceLayer;
 pub struct Config {
     pub database_url: String,
     pub listen: SocketAddr,
-    /// Static files served at `/` (the browser preview page), if the directory exists.
+    /// Static files served at `/` (the protection settings page), if the directory exists.
     pub static_dir: Option<PathBuf>,
     /// Seed the demo project when the database is empty.
     pub demo: bool,
