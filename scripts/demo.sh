@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: the pkgprotect server with its embedded SQLite database in ./pkgprotect-data,
-# a demo project (created on first start only) and the browser preview page at /.
+# a demo project (created on first start only) and the protection settings page at /
+# (sign in there with the maintainer token it prints).
 #
 #   scripts/demo.sh                 # listens on 127.0.0.1:8080
 #   PORT=9090 scripts/demo.sh

@@ -133,14 +133,16 @@ npm --prefix bindings/js test
 step "JS bindings: conformance vectors through the bindings"
 npm --prefix bindings/js run --silent conformance -- "$VECTORS"
 
-step "browser preview: headless Chromium (playwright-core) on examples/browser-preview"
+step "browser preview: the settings page in headless Chromium (playwright-core, axe-core) against pkgprotect serve"
 if [ ! -x /usr/bin/chromium ]; then
     as_root=(); [ "$(id -u)" -eq 0 ] || as_root=(sudo)
     "${as_root[@]}" apt-get update -q
     "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 fi
-PKGPROTECT_TEST_OUTPUT="$OUT" npm --prefix bindings/js run --silent test:browser
-echo "screenshot: $OUT/browser-preview.png"
+cargo build -q --locked -p pkgprotect-cli
+PKGPROTECT_BIN="$ROOT/target/debug/pkgprotect" PKGPROTECT_TEST_OUTPUT="$OUT" \
+    npm --prefix bindings/js run --silent test:browser
+echo "screenshots: $OUT/settings-*.png; axe: $OUT/settings-axe.json; timing: $OUT/settings-keystroke-timing.json"
 # ---- end of JS bindings and browser preview ---------------------------------------------------
 
 # ---- the same component in non-Rust registries (bindings/node, bindings/python, examples) ----

@@ -297,6 +297,27 @@ pub fn preview_kind(options: &JsValue) -> Result<TargetKind, FieldError> {
     kind_option(&mut options_arg(options, &["kind"], r#"{ kind: "npm" }"#)?)
 }
 
+/// `{ kind, limit }` of `NameList#previewFirst`.
+pub fn preview_first_options(options: &JsValue) -> Result<(TargetKind, usize), FieldError> {
+    preview_first_options_from_map(options_arg(options, &["kind", "limit"], r#"{ kind: "npm", limit: 200 }"#)?)
+}
+
+/// `options.kind`, a target kind, and `options.limit`, a whole number from 0 up (`200`, or
+/// `200.0` as JSON may write it).
+pub fn preview_first_options_from_map(mut map: Map<String, Value>) -> Result<(TargetKind, usize), FieldError> {
+    let kind = kind_option(&mut map)?;
+    let whole = |n: &serde_json::Number| {
+        n.as_u64()
+            .or_else(|| n.as_f64().filter(|f| *f >= 0.0 && f.fract() == 0.0 && *f < 2f64.powi(53)).map(|f| f as u64))
+    };
+    let limit = match map.remove("limit") {
+        Some(Value::Number(n)) => whole(&n),
+        _ => None,
+    }
+    .ok_or_else(|| FieldError::new("options.limit", "options.limit must be a whole number from 0 up"))?;
+    Ok((kind, usize::try_from(limit).unwrap_or(usize::MAX)))
+}
+
 /// A result as plain JS objects and arrays (not `Map`s), `null` for `None`.
 pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, FieldError> {
     value
@@ -324,6 +345,24 @@ mod tests {
     use super::*;
     use pkgprotect::DecisionRequest;
     use serde_json::json;
+
+    #[test]
+    fn preview_first_takes_a_kind_and_a_whole_limit() {
+        let read = |value: Value| {
+            let Value::Object(map) = value else { unreachable!() };
+            preview_first_options_from_map(map)
+        };
+        let npm = TargetKind::Package(PackageType::Npm);
+        assert_eq!(read(json!({"kind": "npm", "limit": 200})).unwrap(), (npm, 200));
+        assert_eq!(read(json!({"kind": "npm", "limit": 0})).unwrap(), (npm, 0));
+        assert_eq!(read(json!({"kind": "npm", "limit": 3.0})).unwrap(), (npm, 3));
+        for bad in [json!(-1), json!(2.5), json!("200"), json!(null), json!(1e300)] {
+            let err = read(json!({"kind": "npm", "limit": bad})).unwrap_err();
+            assert_eq!(err.field, "options.limit", "{bad}");
+        }
+        assert_eq!(read(json!({"kind": "npm"})).unwrap_err().field, "options.limit");
+        assert_eq!(read(json!({"limit": 1})).unwrap_err().field, "options.kind");
+    }
 
     #[test]
     fn list_errors_name_the_element_or_the_field_in_it() {

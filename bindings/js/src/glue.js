@@ -28,3 +28,9 @@ export const previewResult = (matched, spans, spanOffsets, undecidable) => ({
   span_offsets: Array.from(spanOffsets),
   undecidable: Array.from(undecidable),
 });
+
+/** A `PreviewFirst`: how many names match, and a `Preview` of the first of them. */
+export const previewFirstResult = (matchedCount, matched, spans, spanOffsets, undecidable) => ({
+  matched_count: matchedCount,
+  ...previewResult(matched, spans, spanOffsets, undecidable),
+});

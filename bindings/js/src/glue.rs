@@ -31,4 +31,14 @@ extern "C" {
     /// `{ matched, spans, span_offsets, undecidable }` as plain arrays (copied from the views).
     #[wasm_bindgen(js_name = previewResult)]
     pub fn preview_result(matched: &[u32], spans: &[u32], span_offsets: &[u32], undecidable: &[u32]) -> JsValue;
+
+    /// `{ matched_count, matched, spans, span_offsets, undecidable }` (`NameList#previewFirst`).
+    #[wasm_bindgen(js_name = previewFirstResult)]
+    pub fn preview_first_result(
+        matched_count: f64,
+        matched: &[u32],
+        spans: &[u32],
+        span_offsets: &[u32],
+        undecidable: &[u32],
+    ) -> JsValue;
 }

@@ -28,7 +28,10 @@ mod convert;
 mod errors;
 mod glue;
 
-use convert::{Shape, Targets, arg, list_arg, options_arg, preview_kind, string_arg, to_js, to_u32, verdict_code};
+use convert::{
+    Shape, Targets, arg, list_arg, options_arg, preview_first_options, preview_kind, string_arg, to_js, to_u32,
+    verdict_code,
+};
 use errors::{FieldError, Given, decision_failure, rule_set_failure, rule_validation_error};
 use pkgprotect::{DecisionRequest, OffsetUnit, Rule, RuleKind, RuleSet, Summary, ValidationContext, Verdict};
 use serde::{Deserialize, Serialize};
@@ -145,6 +148,19 @@ export interface TargetOptions {
 export interface PreviewOptions {
   /** The kind of target a rule with this pattern would protect (`pypi`: separators compare equal for users). */
   kind: TargetKind;
+}
+
+export interface PreviewFirstOptions {
+  /** As in `PreviewOptions`. */
+  kind: TargetKind;
+  /** How many matches to list with their spans (a whole number from 0 up); all are counted. */
+  limit: number;
+}
+
+/** `NameList#previewFirst`: a `Preview` of the first `limit` matches, and how many names match in all. */
+export interface PreviewFirst extends Preview {
+  /** How many names the pattern matches, listed or not. */
+  matched_count: number;
 }
 
 /** Which names a pattern matches. Names are not echoed: positions into the list given. */
@@ -602,6 +618,22 @@ impl NameList {
         let pattern = string_arg(&pattern, "pattern")?;
         let kind = preview_kind(&options)?;
         Ok(preview_js(&self.inner.preview(&pattern, kind)))
+    }
+
+    /// `preview` for showing the first matches of a long list: every name is matched and
+    /// counted (`matched_count`), only the first `options.limit` are listed with their spans.
+    /// With `limit` at least `matched_count`, the rest equals `preview`'s answer.
+    #[wasm_bindgen(js_name = previewFirst, unchecked_return_type = "PreviewFirst")]
+    pub fn preview_first(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] pattern: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "PreviewFirstOptions")] options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let pattern = string_arg(&pattern, "pattern")?;
+        let (kind, limit) = preview_first_options(&options)?;
+        let first = self.inner.preview_first(&pattern, kind, limit);
+        let p = &first.preview;
+        Ok(glue::preview_first_result(first.matched as f64, &p.matched, &p.spans, &p.span_offsets, &p.undecidable))
     }
 
     /// One verdict per name: would `rules` let `options.actor` do `options.action` to each

@@ -593,6 +593,36 @@ test("preview() answers positions and flattened UTF-16 spans ready for String.pr
   assert.deepEqual(preview("a", [], { kind: "npm" }), { matched: [], spans: [], span_offsets: [0], undecidable: [] });
 });
 
+test("NameList#previewFirst counts every match and lists the first `limit` with their spans", () => {
+  const names = ["@demo/ui", "@other/ui", "😀@DEMO/x", "@demo/cli", "pkg\\", "@demo/api"];
+  const list = new NameList(names);
+  try {
+    const full = list.preview("*@demo/*", { kind: "npm" });
+    assert.deepEqual(full.matched, [0, 2, 3, 5]);
+    for (const limit of [4, 10]) {
+      assert.deepEqual(list.previewFirst("*@demo/*", { kind: "npm", limit }), { matched_count: 4, ...full });
+    }
+    const first = list.previewFirst("*@demo/*", { kind: "npm", limit: 2 });
+    assert.deepEqual(first, {
+      matched_count: 4, matched: [0, 2], spans: full.spans.slice(0, full.span_offsets[2]),
+      span_offsets: full.span_offsets.slice(0, 3), undecidable: [],
+    });
+    assert.deepEqual(slices(first, names), [["@demo/ui", ["@demo/"]], ["😀@DEMO/x", ["@DEMO/"]]]);
+    assert.deepEqual(list.previewFirst("*@demo/*", { kind: "npm", limit: 0 }),
+      { matched_count: 4, matched: [], spans: [], span_offsets: [0], undecidable: [] });
+    // Undecidable names are all reported whatever the limit; PyPI folding as in preview().
+    assert.deepEqual(list.previewFirst("pkg\\", { kind: "generic", limit: 0 }).undecidable,
+      list.preview("pkg\\", { kind: "generic" }).undecidable);
+    throwsFor(() => list.previewFirst("a", { kind: "npm" }), "options.limit");
+    throwsFor(() => list.previewFirst("a", { kind: "npm", limit: -1 }), "options.limit");
+    throwsFor(() => list.previewFirst("a", { kind: "npm", limit: 1.5 }), "options.limit");
+    throwsFor(() => list.previewFirst("a", { kind: "npm", limit: 1, extra: 1 }), "options.extra");
+    throwsFor(() => list.previewFirst(3, { kind: "npm", limit: 1 }), "pattern");
+  } finally {
+    list.free();
+  }
+});
+
 test("spans over non-ASCII names slice exactly the matched text (emoji, ß, İ, combining marks)", () => {
   const names = [
     "😀@DEMO/x", // a surrogate pair before the match

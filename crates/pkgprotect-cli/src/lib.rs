@@ -359,7 +359,7 @@ pub struct ServeArgs {
     /// On an empty database, create a demo project, users and tokens, and print them.
     #[arg(long)]
     pub demo: bool,
-    /// Directory served at `/` (the browser preview page); ignored when missing.
+    /// Directory served at `/` (the protection settings page); ignored when missing.
     #[arg(long, value_name = "DIR", default_value = "examples/browser-preview")]
     pub static_dir: PathBuf,
     /// Which engine decides.

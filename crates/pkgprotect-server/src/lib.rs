@@ -39,7 +39,7 @@ use tower_http::trace::TraceLayer;
 pub struct Config {
     pub database_url: String,
     pub listen: SocketAddr,
-    /// Static files served at `/` (the browser preview page), if the directory exists.
+    /// Static files served at `/` (the protection settings page), if the directory exists.
     pub static_dir: Option<PathBuf>,
     /// Seed the demo project when the database is empty.
     pub demo: bool,
@@ -275,7 +275,8 @@ fn print_demo(demo: &admin::Demo, listen: SocketAddr) {
          \x20 curl -s -X POST -H 'Deploy-Token: {t}' -H 'Content-Type: application/json' \\\n\
          \x20      -d '{{\"repository_path\": \"demo-group/demo-project/release/api\", \"action\": \"push\"}}' \\\n\
          \x20      {base}/registry/protection/repository/decisions\n\
-         \x20 open http://{listen}/?project={encoded}#token={m}  (live pattern preview with the project's rules)\n",
+         \x20 open http://{listen}/?project={encoded}  and sign in with the maintainer's token\n\
+         \x20      (the project's protection settings with the live preview; the token never goes in the address)\n",
         project = demo.project,
         id = demo.project_id,
         m = demo.maintainer_token,

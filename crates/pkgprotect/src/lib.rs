@@ -50,7 +50,7 @@ pub use model::{
     Action, Actor, ContainerRepositoryRule, Decision, DecisionRequest, PackageRule, PackageType, Rule, RuleKind,
     Summary, Target, TargetKind, UnknownAction, UnknownPackageType, UnknownRuleKind, Verdict,
 };
-pub use names::{NameList, OffsetUnit, Preview};
+pub use names::{NameList, OffsetUnit, Preview, PreviewFirst};
 pub use oneshot::OneShotError;
 pub use params::{ParamsMode, check_rule_params, parse_rule_params, validate_params_json};
 pub use preview::{PreviewMatch, preview};

@@ -172,6 +172,15 @@ impl NameList {
     /// Which names `pattern` matches as a rule for targets of `kind` would (PyPI rules
     /// compare names as GitLab's user path does: `-`, `_`, `.` runs made equal).
     pub fn preview(&self, pattern: &str, kind: TargetKind) -> Preview {
+        self.preview_first(pattern, kind, usize::MAX).preview
+    }
+
+    /// [`NameList::preview`] for a page that shows a few matches of a long list: every name
+    /// is matched and counted, but only the first `limit` matches are listed with their
+    /// spans (tracing spans is most of a preview's cost when most names match).
+    /// `undecidable` is complete. With `limit` at least the number of matches, the preview
+    /// is exactly [`NameList::preview`]'s.
+    pub fn preview_first(&self, pattern: &str, kind: TargetKind, limit: usize) -> PreviewFirst {
         let pypi = kind.package_type() == Some(PackageType::Pypi);
         let (glob, folded) = if pypi {
             (Glob::new_pypi_normalized(pattern), self.pypi_folded())
@@ -179,6 +188,7 @@ impl NameList {
             (Glob::new(pattern), &self.folded)
         };
         let mut preview = Preview { span_offsets: vec![0], ..Preview::default() };
+        let mut matched = 0;
         for (index, (name, folded)) in self.names.iter().zip(folded.iter()).enumerate() {
             if is_blank(name) {
                 continue;
@@ -186,9 +196,13 @@ impl NameList {
             match glob.matches_folded(folded) {
                 Ok(false) => {}
                 Err(_) => preview.undecidable.push(to_u32(index)),
+                // Past the limit a match is only counted: the quick check and the tracing
+                // matcher are the same LIKE matcher, so the tracing would agree.
+                Ok(true) if preview.matched.len() >= limit => matched += 1,
                 // The spans are traced on the name as given, for matching names only.
                 Ok(true) => match glob.matched_spans(name, pypi) {
                     Ok(Some(spans)) => {
+                        matched += 1;
                         preview.matched.push(to_u32(index));
                         let bytes = spans.iter().flat_map(|&(start, end)| [start, end]);
                         preview.spans.extend(self.unit.convert(name, bytes).map(to_u32));
@@ -201,8 +215,18 @@ impl NameList {
                 },
             }
         }
-        preview
+        PreviewFirst { preview, matched }
     }
+}
+
+/// A [`Preview`] of the first matches only ([`NameList::preview_first`]) and how many names
+/// match in all.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PreviewFirst {
+    /// The first matches with their spans, and every undecidable name.
+    pub preview: Preview,
+    /// How many names the pattern matches, listed or not.
+    pub matched: usize,
 }
 
 #[cfg(test)]
@@ -211,6 +235,30 @@ mod tests {
     use crate::preview;
 
     const NPM: TargetKind = TargetKind::Package(PackageType::Npm);
+
+    #[test]
+    fn preview_first_lists_the_first_matches_and_counts_them_all() {
+        let names =
+            NameList::new(["@demo/a", "other", "@DEMO/b", "@demo/c", "x\\", "@demo/d"], OffsetUnit::Utf16CodeUnits);
+        let full = names.preview("@demo/*", NPM);
+        assert_eq!(full.matched, [0, 2, 3, 5]);
+        for limit in [4, 5, usize::MAX] {
+            assert_eq!(names.preview_first("@demo/*", NPM, limit), PreviewFirst { preview: full.clone(), matched: 4 });
+        }
+        let first = names.preview_first("@demo/*", NPM, 2);
+        assert_eq!(first.matched, 4);
+        assert_eq!(first.preview.matched, [0, 2]);
+        assert_eq!(first.preview.span_offsets, full.span_offsets[..3]);
+        assert_eq!(first.preview.spans, full.spans[..full.span_offsets[2] as usize]);
+        let none = names.preview_first("@demo/*", NPM, 0);
+        assert_eq!((none.matched, none.preview.matched.len(), none.preview.span_offsets.as_slice()), (4, 0, &[0][..]));
+        // Undecidable names are all reported, whatever the limit.
+        let failing = names.preview_first("*\\", TargetKind::Package(PackageType::Generic), 0);
+        assert_eq!(
+            failing.preview.undecidable,
+            names.preview("*\\", TargetKind::Package(PackageType::Generic)).undecidable
+        );
+    }
 
     #[test]
     fn lines_tolerate_crlf_and_skip_empty_lines() {
