@@ -158,6 +158,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     /// 503: the database cannot be reached now; logged, never shown in detail.
     Unavailable(String),
+    /// The project's stored rules do not compile in the engine (its limits were lowered after
+    /// they were stored): decisions refuse; anything else answers 503.
+    RulesUnavailable(String),
     /// Something on our side; logged, never shown in detail.
     Internal(String),
 }
@@ -231,6 +234,11 @@ impl IntoResponse for ApiError {
                 tracing::warn!(%detail, "database unavailable");
                 let body = axum::Json(json!({ "message": "503 Service Unavailable" }));
                 return (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")], body).into_response();
+            }
+            ApiError::RulesUnavailable(detail) => {
+                tracing::error!(%detail, "a project's rules do not compile in the engine");
+                let body = axum::Json(json!({ "message": "503 Service Unavailable" }));
+                return (StatusCode::SERVICE_UNAVAILABLE, body).into_response();
             }
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "request failed");
@@ -670,7 +678,7 @@ fn stored_rule_error(error: DbError, kind: RuleKind) -> ApiError {
 }
 
 async fn create(
-    state: &AppState,
+    state: &Arc<AppState>,
     headers: &HeaderMap,
     reference: &str,
     kind: RuleKind,
@@ -684,6 +692,12 @@ async fn create(
         let context =
             ValidationContext { project_path: Some(&project.full_path), existing_rules: &existing, previous: None };
         validate_rule(&rule, &context)?;
+        // The new rule's id is given by the insert; any id no other rule has compiles the same.
+        let mut after = existing.clone();
+        let mut draft = rule.clone();
+        set_ids(&mut draft, existing.iter().filter_map(Rule::id).max().unwrap_or(0).saturating_add(1), project.id);
+        after.push(draft);
+        compiles_within_limits(state, kind, after).await?;
         write.insert(&rule).await.map_err(|error| stored_rule_error(error, kind))
     })
     .await?;
@@ -695,7 +709,7 @@ async fn create(
 /// write, so a concurrent change of another field is never overwritten with the value read
 /// before it, and a rule deleted meanwhile is a 404.
 async fn update(
-    state: &AppState,
+    state: &Arc<AppState>,
     headers: &HeaderMap,
     reference: &str,
     raw_rule_id: &str,
@@ -716,6 +730,8 @@ async fn update(
             previous: Some(stored),
         };
         validate_rule(&rule, &context)?;
+        let after = existing.iter().map(|r| if r.id() == Some(id) { rule.clone() } else { r.clone() }).collect();
+        compiles_within_limits(state, kind, after).await?;
         if write.update(id, stored, &rule).await.map_err(|error| stored_rule_error(error, kind))? {
             Ok(rule)
         } else {
@@ -850,6 +866,31 @@ async fn delete_container_rule(
     delete(&s, &h, &id, &rule, RuleKind::ContainerRepository).await
 }
 
+fn kind_noun(kind: RuleKind) -> &'static str {
+    match kind {
+        RuleKind::Package => "package",
+        RuleKind::ContainerRepository => "container repository",
+    }
+}
+
+/// Refuse (422) a change after which the project's rules would not compile within the
+/// engine's limits, so an oversized rule set is refused when written, never found out later by
+/// every decision. Compiling is slow work: off the async runtime.
+async fn compiles_within_limits(state: &Arc<AppState>, kind: RuleKind, rules: Vec<Rule>) -> Result<(), ApiError> {
+    let count = rules.len();
+    let task_state = Arc::clone(state);
+    tokio::task::spawn_blocking(move || task_state.cache.check(rules))
+        .await
+        .map_err(|error| ApiError::Internal(format!("the compile task failed: {error}")))?
+        .map_err(|error| {
+            tracing::warn!(%error, count, "a rule change refused: the rule set does not compile");
+            ApiError::Unprocessable(vec![format!(
+                "The project's {count} {} protection rules would not fit within the decision engine's limits ({error})",
+                kind_noun(kind)
+            )])
+        })
+}
+
 /// The project's compiled rules, current as of the `rules_version` read for this request.
 async fn compiled_rules(
     state: &Arc<AppState>,
@@ -863,6 +904,11 @@ async fn compiled_rules(
     if let Some(set) = cached {
         return Ok(set);
     }
+    // One compile per key at a time: requests that missed together wait for the first.
+    let _turn = state.cache.compile_turn(project.id, kind).await;
+    if let Some(set) = state.cache.get(project.id, kind, project.rules_version) {
+        return Ok(set);
+    }
     let rules = state.store.rules(project.id, kind).await?;
     // Compiling runs guest code for up to its deadline: not on the async runtime's threads.
     let (task_state, id, version) = (Arc::clone(state), project.id, project.rules_version);
@@ -870,7 +916,7 @@ async fn compiled_rules(
     let compiled = tokio::task::spawn_blocking(move || task_state.cache.insert(id, kind, version, rules))
         .await
         .map_err(|error| ApiError::Internal(format!("the compile task failed: {error}")))?
-        .map_err(ApiError::Internal)?;
+        .map_err(ApiError::RulesUnavailable)?;
     if let Some(metrics) = &state.metrics {
         metrics.compiled(started.elapsed().as_secs_f64());
     }
@@ -940,9 +986,25 @@ async fn decisions(
         requests.iter().map(|request| base_permission(kind, request.action, request.actor, scopes)).collect();
     let permitted: Vec<DecisionRequest> =
         requests.iter().zip(&bases).filter(|(_, base)| base.is_ok()).map(|(request, _)| request.clone()).collect();
-    let rules = if permitted.is_empty() { None } else { Some(compiled_rules(state, &access.project, kind).await?) };
+    let rules = if permitted.is_empty() {
+        Ok(None)
+    } else {
+        match compiled_rules(state, &access.project, kind).await {
+            Ok(rules) => Ok(Some(rules)),
+            // On doubt, refuse: each permitted request is answered as unevaluable.
+            Err(ApiError::RulesUnavailable(detail)) => {
+                tracing::error!(%detail, project = access.project.id, "deciding without compiled rules: refused");
+                Err(format!("the project's {} rules cannot be compiled within the engine's limits", kind_noun(kind)))
+            }
+            Err(other) => return Err(other),
+        }
+    };
     let started = std::time::Instant::now();
-    let mut protection = rules.map(|rules| rules.decide_batch(&permitted)).unwrap_or_default().into_iter();
+    let mut protection = match rules {
+        Ok(rules) => rules.map(|rules| rules.decide_batch(&permitted)).unwrap_or_default(),
+        Err(reason) => permitted.iter().map(|_| Err(reason.clone())).collect(),
+    }
+    .into_iter();
     let engine_seconds = started.elapsed().as_secs_f64();
     let may_read_rules = access.may_list_rules();
     let answers: Vec<Value> = requests

@@ -299,6 +299,34 @@ pub struct RuleSetCache {
     engine: Arc<dyn Engine>,
     capacity: usize,
     sets: Mutex<Lru>,
+    /// One lock per (project, kind) being compiled, so concurrent misses compile it once;
+    /// an entry lives only while someone holds or waits for it.
+    compiling: Mutex<HashMap<(i64, RuleKind), CompileLock>>,
+}
+
+type CompileLock = Arc<tokio::sync::Mutex<()>>;
+
+/// The right to compile one project's rules of one kind: while held, other requests for the
+/// same key wait, then find the set in the cache.
+#[derive(Debug)]
+pub struct CompileTurn<'a> {
+    cache: &'a RuleSetCache,
+    key: (i64, RuleKind),
+    lock: CompileLock,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for CompileTurn<'_> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        let mut compiling = self.cache.compiling.lock().unwrap_or_else(PoisonError::into_inner);
+        // The map's and this turn's references only: nobody waits, so the entry goes.
+        let idle = compiling.get(&self.key).is_some_and(|lock| Arc::ptr_eq(lock, &self.lock))
+            && Arc::strong_count(&self.lock) == 2;
+        if idle {
+            compiling.remove(&self.key);
+        }
+    }
 }
 
 /// The cached sets by (project, kind), and the clock their last uses are stamped with.
@@ -319,11 +347,37 @@ impl RuleSetCache {
     }
 
     pub fn with_capacity(engine: Arc<dyn Engine>, capacity: usize) -> Self {
-        RuleSetCache { engine, capacity: capacity.max(1), sets: Mutex::new((HashMap::new(), 0)) }
+        RuleSetCache {
+            engine,
+            capacity: capacity.max(1),
+            sets: Mutex::new((HashMap::new(), 0)),
+            compiling: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn engine_name(&self) -> &'static str {
         self.engine.name()
+    }
+
+    /// Wait for the turn to compile `project_id`'s rules of `kind` (then check the cache
+    /// again: the previous holder may have compiled the same version).
+    pub async fn compile_turn(&self, project_id: i64, kind: RuleKind) -> CompileTurn<'_> {
+        let key = (project_id, kind);
+        let lock = Arc::clone(
+            self.compiling
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(key)
+                .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(()))),
+        );
+        let guard = Arc::clone(&lock).lock_owned().await;
+        CompileTurn { cache: self, key, lock, guard: Some(guard) }
+    }
+
+    /// Whether `rules` compile within the engine's limits, without caching them: the check a
+    /// write makes before it stores a rule set the engine could not hold.
+    pub fn check(&self, rules: Vec<Rule>) -> Result<(), String> {
+        self.engine.compile(rules).map(drop)
     }
 
     /// The engine's instance pool: `(instances, busy)`, if it has one.

@@ -58,6 +58,8 @@ on_every_backend!(
     delete_honours_if_unmodified_since,
     database_outage_answers_503,
     metrics_count_requests_decisions_and_the_cache,
+    rule_sets_too_large_for_the_engine_are_refused_at_write_time,
+    concurrent_misses_compile_once,
     rule_changes_are_audited_with_actor_before_and_after,
     concurrent_patches_are_audited_once_each,
     backup_while_writers_create_rules_is_consistent,

@@ -86,3 +86,93 @@ pub async fn many_projects_decide_through_a_small_pool(backend: Backend) {
     }
     assert_eq!(server_errors, 0, "5xx answers");
 }
+
+fn long_npm_rule(i: usize) -> serde_json::Value {
+    serde_json::json!({"package_name_pattern": format!("@scope-{i}/{}-*", "p".repeat(180)),
+                       "package_type": "npm", "minimum_access_level_for_push": "maintainer"})
+}
+
+/// A rule set too large for the engine's limits is refused when written (422), never found out
+/// by every decision after; rules stored around the check (an operator lowering the limits)
+/// make decisions refuse, not fail.
+pub async fn rule_sets_too_large_for_the_engine_are_refused_at_write_time(backend: Backend) {
+    use reqwest::{Method, StatusCode};
+    let s = crate::harness::Server::start(backend).await;
+    // A 2 MiB instance holds a few dozen long patterns, not a hundred.
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/pkgprotect.wasm");
+    let limits = pkgprotect_host::Limits { memory_bytes: 2 << 20, ..Default::default() };
+    let policy = pkgprotect_host::Policy::load_with(&path, limits).unwrap();
+    let engine = ComponentEngine::with_limits(policy, PoolLimits { instances: 1, rule_sets_per_instance: 16 });
+    let small = crate::harness::serve_engine(&s.url, std::sync::Arc::new(engine)).await;
+    let rules = crate::harness::PACKAGE_RULES;
+    let maintainer = Some(("PRIVATE-TOKEN", s.maintainer.as_str()));
+    let mut stored = 0;
+    let refusal = loop {
+        assert!(stored < 200, "2 MiB held 200 long rules: the limit is not what this test expects");
+        let (status, body) = s.call_with(&small, Method::POST, rules, maintainer, Some(long_npm_rule(stored))).await;
+        match status {
+            StatusCode::CREATED => stored += 1,
+            StatusCode::UNPROCESSABLE_ENTITY => break body,
+            other => panic!("rule {stored}: {other} {body}"),
+        }
+    };
+    assert!(stored >= 5, "only {stored} rules fitted");
+    let message = refusal["message"]["error"][0].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!("The project's {} package protection rules would not fit", stored + 1)),
+        "{message}"
+    );
+    let (_, listed) = s.call_with(&small, Method::GET, rules, maintainer, None).await;
+    assert_eq!(listed.as_array().unwrap().len(), stored, "the refused rule was stored");
+    let decide = serde_json::json!({"package_name": "@scope-0/x", "package_type": "npm", "action": "push"});
+    let decisions = crate::harness::PACKAGE_DECISIONS;
+    let developer = Some(("PRIVATE-TOKEN", s.developer.as_str()));
+    let (status, answer) = s.call_with(&small, Method::POST, decisions, developer, Some(decide.clone())).await;
+    assert_eq!((status, answer["error"].clone()), (StatusCode::OK, serde_json::Value::Null), "{answer}");
+
+    // The same rules and more, written through a server with the default limits: the small
+    // engine can no longer compile them, and refuses every decision instead of failing it.
+    for i in stored..stored + 60 {
+        assert_eq!(
+            s.call(Method::POST, rules, Some(&s.maintainer), Some(long_npm_rule(i))).await.0,
+            StatusCode::CREATED
+        );
+    }
+    let (status, answer) = s.call_with(&small, Method::POST, decisions, developer, Some(decide)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(
+        (answer["allowed"].clone(), answer["error"].clone()),
+        (serde_json::json!(false), serde_json::json!(true))
+    );
+}
+
+/// Requests that miss the cache together compile the project's rules once.
+pub async fn concurrent_misses_compile_once(backend: Backend) {
+    use reqwest::{Method, StatusCode};
+    let s = crate::harness::Server::start(backend).await;
+    let rule = serde_json::json!({"package_name_pattern": "@a/*", "package_type": "npm", "minimum_access_level_for_push": "maintainer"});
+    assert_eq!(
+        s.call(Method::POST, crate::harness::PACKAGE_RULES, Some(&s.maintainer), Some(rule)).await.0,
+        StatusCode::CREATED
+    );
+    let fresh = crate::harness::serve_on(&s.url).await;
+    let decide = serde_json::json!({"package_name": "@a/x", "package_type": "npm", "action": "push"});
+    let calls = (0..16).map(|_| {
+        s.call_with(
+            &fresh,
+            Method::POST,
+            crate::harness::PACKAGE_DECISIONS,
+            Some(("PRIVATE-TOKEN", &s.developer)),
+            Some(decide.clone()),
+        )
+    });
+    for (status, answer) in crate::scenarios::futures_join_all(calls).await {
+        assert_eq!((status, answer["allowed"].clone()), (StatusCode::OK, serde_json::json!(false)));
+    }
+    let metrics = s.raw().get(format!("{fresh}/-/metrics")).send().await.unwrap().text().await.unwrap();
+    let compiles = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("pkgprotect_rule_set_compile_duration_seconds_count "))
+        .unwrap();
+    assert_eq!(compiles, "1", "16 concurrent first decisions compiled more than once");
+}

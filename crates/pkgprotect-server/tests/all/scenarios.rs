@@ -7,7 +7,10 @@ pub use crate::audit::{
 use crate::harness::{
     Backend, CONTAINER_RULES, PACKAGE_DECISIONS, PACKAGE_RULES, PROJECT, Server, fresh_database, serve_on,
 };
-pub use crate::scale::many_projects_decide_through_a_small_pool;
+pub use crate::scale::{
+    concurrent_misses_compile_once, many_projects_decide_through_a_small_pool,
+    rule_sets_too_large_for_the_engine_are_refused_at_write_time,
+};
 pub use crate::shapes::{
     database_outage_answers_503, delete_honours_if_unmodified_since, gitlab_shapes_for_lists_404s_and_parameter_errors,
     metrics_count_requests_decisions_and_the_cache,
