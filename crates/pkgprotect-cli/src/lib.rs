@@ -88,7 +88,9 @@ Examples:
   # Several instances sharing one PostgreSQL database
   pkgprotect serve --listen 0.0.0.0:8080 --database-url postgres://pkgprotect@db.internal:5432/pkgprotect
   # Without the component: the core crate decides in process
-  pkgprotect serve --engine native --data-dir /var/lib/pkgprotect";
+  pkgprotect serve --engine native --data-dir /var/lib/pkgprotect
+  # HTTPS, so tokens never travel in clear (or terminate TLS in a reverse proxy)
+  pkgprotect serve --listen 0.0.0.0:8443 --tls-cert /etc/pkgprotect/cert.pem --tls-key /etc/pkgprotect/key.pem";
 
 const ADMIN_EXAMPLES: &str = "\
 Examples:
@@ -383,6 +385,12 @@ pub struct ServeArgs {
     /// Seconds in-flight requests may take to finish after SIGTERM or SIGINT.
     #[arg(long, value_name = "SECONDS", env = "PKGPROTECT_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,
+    /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
+    #[arg(long, value_name = "FILE", env = "PKGPROTECT_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", env = "PKGPROTECT_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -248,6 +248,7 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         engine,
         cached_rule_sets: args.cached_rule_sets as usize,
         shutdown_deadline: std::time::Duration::from_secs(args.shutdown_timeout),
+        tls: args.tls_cert.zip(args.tls_key).map(|(cert, key)| pkgprotect_server::TlsFiles { cert, key }),
     };
     runtime()?.block_on(pkgprotect_server::serve(config)).map_err(|error| match error {
         pkgprotect_server::ServeError::Listen { addr, source } => {

@@ -48,6 +48,15 @@ pub struct Config {
     pub cached_rule_sets: usize,
     /// How long in-flight requests may take to finish after SIGTERM or SIGINT.
     pub shutdown_deadline: Duration,
+    /// Serve HTTPS with this certificate chain and key (PEM files); plain HTTP when `None`.
+    pub tls: Option<TlsFiles>,
+}
+
+/// The PEM files of a TLS certificate chain and its private key.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 impl std::fmt::Debug for Config {
@@ -59,6 +68,7 @@ impl std::fmt::Debug for Config {
             .field("engine", &self.engine.name())
             .field("cached_rule_sets", &self.cached_rule_sets)
             .field("shutdown_deadline", &self.shutdown_deadline)
+            .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
 }
@@ -73,6 +83,7 @@ impl Default for Config {
             engine: Arc::new(NativeEngine),
             cached_rule_sets: engine::DEFAULT_CACHED_RULE_SETS,
             shutdown_deadline: Duration::from_secs(30),
+            tls: None,
         }
     }
 }
@@ -88,6 +99,8 @@ pub enum ServeError {
     Listen { addr: SocketAddr, source: std::io::Error },
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
+    #[error("cannot use `{flag}` `{path}`: {detail}")]
+    Tls { flag: &'static str, path: String, detail: String },
 }
 
 /// The whole HTTP application over an open store.
@@ -125,6 +138,8 @@ pub fn app_with_cache(store: Store, cache: RuleSetCache, static_dir: Option<Path
 /// SIGTERM or SIGINT; then stop accepting and let in-flight requests finish (up to
 /// `config.shutdown_deadline`).
 pub async fn serve(config: Config) -> Result<(), ServeError> {
+    // A bad certificate or key stops the start, before anything listens.
+    let tls = config.tls.as_ref().map(tls_acceptor).transpose()?;
     let store = Store::connect(&config.database_url).await?;
     if config.demo {
         if store.is_empty().await? {
@@ -138,11 +153,12 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         .await
         .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
     let local = listener.local_addr()?;
-    tracing::info!(%local, engine = config.engine.name(), "pkgprotect server listening");
-    println!("pkgprotect server listening on http://{local} (engine: {})", config.engine.name());
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(%local, scheme, engine = config.engine.name(), "pkgprotect server listening");
+    println!("pkgprotect server listening on {scheme}://{local} (engine: {})", config.engine.name());
     let cache = RuleSetCache::with_capacity(config.engine, config.cached_rule_sets);
     let app = app_with_cache(store.clone(), cache, config.static_dir);
-    serve_http1(listener, app, shutdown_signal(), config.shutdown_deadline).await;
+    serve_http1(listener, app, tls, shutdown_signal(), config.shutdown_deadline).await;
     store.close().await;
     Ok(())
 }
@@ -157,6 +173,7 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 async fn serve_http1(
     listener: tokio::net::TcpListener,
     app: Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
     deadline: Duration,
 ) {
@@ -169,12 +186,32 @@ async fn serve_http1(
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     let service = hyper_util::service::TowerToHyperService::new(app.clone());
-                    let connection = graceful.watch(http.serve_connection(hyper_util::rt::TokioIo::new(stream), service));
-                    tokio::spawn(async move {
-                        if let Err(error) = connection.await {
-                            tracing::debug!(%error, "connection closed with an error");
+                    match &tls {
+                        None => {
+                            let connection = graceful.watch(http.serve_connection(hyper_util::rt::TokioIo::new(stream), service));
+                            tokio::spawn(async move {
+                                if let Err(error) = connection.await {
+                                    tracing::debug!(%error, "connection closed with an error");
+                                }
+                            });
                         }
-                    });
+                        // The handshake runs in the connection's task, so a slow client never
+                        // holds up the accept loop, and within the header deadline.
+                        Some(acceptor) => {
+                            let (acceptor, http, watcher) = (acceptor.clone(), http.clone(), graceful.watcher());
+                            tokio::spawn(async move {
+                                let stream = match tokio::time::timeout(HEADER_READ_TIMEOUT, acceptor.accept(stream)).await {
+                                    Ok(Ok(stream)) => stream,
+                                    Ok(Err(error)) => return tracing::debug!(%error, "TLS handshake failed"),
+                                    Err(_) => return tracing::debug!("TLS handshake timed out"),
+                                };
+                                let connection = watcher.watch(http.serve_connection(hyper_util::rt::TokioIo::new(stream), service));
+                                if let Err(error) = connection.await {
+                                    tracing::debug!(%error, "connection closed with an error");
+                                }
+                            });
+                        }
+                    }
                 }
                 // Out of file descriptors and the like: wait rather than spin.
                 Err(error) => {
@@ -191,6 +228,33 @@ async fn serve_http1(
         Ok(()) => tracing::info!("all requests finished"),
         Err(_) => tracing::warn!(?deadline, "requests still running at the shutdown deadline; stopping anyway"),
     }
+}
+
+/// A TLS acceptor for `files`: every certificate in the chain file, the first private key in
+/// the key file; HTTP/1.1 only, as served.
+fn tls_acceptor(files: &TlsFiles) -> Result<tokio_rustls::TlsAcceptor, ServeError> {
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let cert_error =
+        |detail: String| ServeError::Tls { flag: "--tls-cert", path: files.cert.display().to_string(), detail };
+    let key_error =
+        |detail: String| ServeError::Tls { flag: "--tls-key", path: files.key.display().to_string(), detail };
+    let certs = CertificateDer::pem_file_iter(&files.cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|error| cert_error(error.to_string()))?;
+    if certs.is_empty() {
+        return Err(cert_error("no PEM certificate in the file".into()));
+    }
+    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|error| key_error(error.to_string()))?;
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let mut config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|error| cert_error(error.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|error| key_error(format!("does not go with the certificate: {error}")))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
 /// SIGTERM (systemd, Kubernetes) or SIGINT (Ctrl-C), whichever comes first.

@@ -113,6 +113,20 @@ fn errors_name_the_flag_argument_or_file_at_fault() {
             "the expiry `2020-01-01` is not in the future",
         ),
         (&["admin", "--data-dir", &data, "token", "revoke", "99"], "no token with id `99`, or it is revoked already"),
+        (
+            &[
+                "serve",
+                "--engine",
+                "native",
+                "--data-dir",
+                &data,
+                "--tls-cert",
+                "/nonexistent/cert.pem",
+                "--tls-key",
+                "/nonexistent/key.pem",
+            ],
+            "cannot use `--tls-cert` `/nonexistent/cert.pem`: ",
+        ),
         (&["admin", "--data-dir", &data, "member", "remove", "g/p", "alice"], "no project `g/p`"),
         (&["admin", "--data-dir", &data, "user", "block", "nobody"], "no user `nobody`"),
         (&["admin", "--data-dir", &data, "audit", "--project", "g/p"], "no project `g/p`"),
@@ -147,6 +161,10 @@ fn errors_name_the_flag_argument_or_file_at_fault() {
         (&["admin", "member", "add", "g/p", "alice", "admin"], "invalid value 'admin' for '<LEVEL>'"),
         (&["admin", "member", "add", "g/p", "alice", "no_access"], "invalid value 'no_access' for '<LEVEL>'"),
         (&["completions", "tcsh"], "invalid value 'tcsh' for '<SHELL>'"),
+        (
+            &["serve", "--tls-cert", "cert.pem"],
+            "the following required arguments were not provided:\n  --tls-key <FILE>",
+        ),
         (&["admin", "token", "create", "alice", "--scope", "sudo"], "`sudo` is not a personal access token scope"),
         (&["admin", "deploy-token", "create", "g/p", "--scope", "api"], "`api` is not a deploy token scope"),
         (
