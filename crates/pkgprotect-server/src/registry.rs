@@ -205,22 +205,28 @@ pub async fn load_or_create_key(store: &Store, data_dir: &Path) -> Result<Signin
                 }
             };
             let certificate_path = data_dir.join(CERTIFICATE_FILE);
-            let existing = read_optional(&certificate_path)?;
-            match existing {
-                Some(certificate) if SigningKey::from_pems(&key, &certificate).is_ok() => (key, certificate),
-                // No certificate yet, or one of another key: make one for this key.
-                _ => {
-                    let certificate = self_signed_certificate(&key)?;
-                    (key, certificate)
+            let certificate = match read_optional(&certificate_path)? {
+                Some(certificate) if SigningKey::from_pems(&key, &certificate).is_ok() => certificate,
+                // None yet: make one; a concurrent start may write its own first, and then
+                // every instance uses that one (the registry trusts only what is on disk).
+                None => {
+                    write_new_file(&certificate_path, &self_signed_certificate(&key)?, 0o644)?;
+                    read_optional(&certificate_path)?.unwrap_or_default()
                 }
-            }
+                // One of another key (the key file was replaced): this key's replaces it.
+                Some(_) => {
+                    let certificate = self_signed_certificate(&key)?;
+                    replace_file(&certificate_path, &certificate)?;
+                    certificate
+                }
+            };
+            (key, certificate)
         }
     };
     let signing = SigningKey::from_pems(&key_pem, &certificate_pem)?;
     let certificate_path = data_dir.join(CERTIFICATE_FILE);
     if read_optional(&certificate_path)?.as_deref() != Some(certificate_pem.as_str()) {
-        std::fs::write(&certificate_path, &certificate_pem)
-            .map_err(|source| RegistryKeyError::Write { path: certificate_path.display().to_string(), source })?;
+        replace_file(&certificate_path, &certificate_pem)?;
     }
     Ok(signing)
 }
@@ -235,20 +241,41 @@ fn read_optional(path: &Path) -> Result<Option<String>, RegistryKeyError> {
 
 /// Create the key file readable by its owner only, never replacing one (a concurrent start's).
 fn write_key_file(path: &Path, key: &str) -> Result<(), RegistryKeyError> {
+    write_new_file(path, key, 0o600)
+}
+
+/// Create `path` with `contents` and `mode`; a file already there (a concurrent start's) is kept.
+fn write_new_file(path: &Path, contents: &str, mode: u32) -> Result<(), RegistryKeyError> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+        options.mode(mode);
     }
+    #[cfg(not(unix))]
+    let _ = mode;
     let error = |source| RegistryKeyError::Write { path: path.display().to_string(), source };
     match options.open(path) {
-        Ok(mut file) => file.write_all(key.as_bytes()).and_then(|()| file.sync_all()).map_err(error),
+        Ok(mut file) => file.write_all(contents.as_bytes()).and_then(|()| file.sync_all()).map_err(error),
         Err(source) if source.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(source) => Err(error(source)),
     }
+}
+
+/// Replace `path` whole (a temporary file renamed over it), so a registry starting meanwhile
+/// never reads half a certificate.
+fn replace_file(path: &Path, contents: &str) -> Result<(), RegistryKeyError> {
+    let error = |source| RegistryKeyError::Write { path: path.display().to_string(), source };
+    let mut temporary = path.as_os_str().to_owned();
+    // Unique per process and call: two instances in one process may replace it at once.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    temporary.push(format!(".{}-{n}.tmp", std::process::id()));
+    let temporary = PathBuf::from(temporary);
+    std::fs::write(&temporary, contents).map_err(error)?;
+    std::fs::rename(&temporary, path).map_err(error)
 }
 
 /// Signs registry tokens.
