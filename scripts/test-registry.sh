@@ -66,7 +66,7 @@ wait_for "http://127.0.0.1:$PORT/-/health"
 
 # Pushes to g/p/protected* need maintainer.
 curl -sf -X POST -H "PRIVATE-TOKEN: $MAINT_API" -H 'Content-Type: application/json' \
-    -d '{"repository_path_pattern": "g/p/protected*", "minimum_access_level_for_push": "maintainer"}' \
+    -d '{"repository_path_pattern": "g/p/protected*", "minimum_access_level_for_push": "maintainer", "minimum_access_level_for_delete": "owner"}' \
     "http://127.0.0.1:$PORT/api/v4/projects/g%2Fp/registry/protection/repository/rules" >/dev/null
 
 RPORT=$(free_port)
@@ -154,9 +154,26 @@ else
     echo "FAIL  developer cannot pull the protected path: $(cat "$WORK/inspect.err")"; FAILED=1
 fi
 
+# Deletes need admin_container_image (maintainer, `api` scope); below a rule's delete minimum
+# the token simply lacks `delete`, and the registry refuses.
+delete() { # EXPECTED WHAT CREDS PATH
+    local expected=$1 what=$2 creds=$3 path=$4 out status
+    if out=$(skopeo --insecure-policy delete --tls-verify=false --creds "$creds" \
+        "docker://127.0.0.1:$RPORT/$path:v1" 2>&1); then status=ok; else status=fail; fi
+    if [ "$status" = "$expected" ]; then
+        printf 'ok    %-58s delete %-18s %s\n' "$what" "$path" "$status${out:+: $(tail -n 1 <<<"$out")}"
+    else
+        printf 'FAIL  %-58s delete %-18s expected %s, got %s: %s\n' "$what" "$path" "$expected" "$status" "$out"
+        FAILED=1
+    fi
+}
+delete fail "developer"                                         "dev:$DEV"               g/p/app
+delete fail "maintainer, protected path (owner delete minimum)" "maint:$MAINT_API"       g/p/protected-app
+delete ok   "maintainer, unprotected path"                      "maint:$MAINT_API"       g/p/app
+
 if [ "$FAILED" != 0 ]; then
     echo "--- pkgprotect serve log"; tail -n 40 "$WORK/serve.log"
     echo "--- registry log"; tail -n 40 "$WORK/registry.log"
     exit 1
 fi
-echo "registry end to end: all pushes as expected"
+echo "registry end to end: every push, pull and delete as expected"
