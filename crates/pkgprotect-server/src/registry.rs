@@ -31,6 +31,9 @@ pub const DEFAULT_ISSUER: &str = "gitlab-issuer";
 pub const DEFAULT_SERVICE: &str = "container_registry";
 pub const DEFAULT_EXPIRY: Duration = Duration::from_secs(5 * 60);
 
+/// Most scopes one token request may name.
+pub const MAX_SCOPES: usize = 100;
+
 /// How the token service signs.
 #[derive(Debug, Clone)]
 pub struct RegistryAuthConfig {
@@ -578,6 +581,13 @@ async fn issue(state: &Arc<AppState>, headers: &HeaderMap, query: Option<&str>) 
     match service {
         Some(service) if service == issuer.config.service => {}
         other => return Err(TokenError::UnknownService(other.unwrap_or_default())),
+    }
+    // Each scope costs a few queries; docker asks for one or two, so a flood is refused up front.
+    if scopes.len() > MAX_SCOPES {
+        return Err(TokenError::BadRequest(format!(
+            "{} scopes requested; at most {MAX_SCOPES} are allowed",
+            scopes.len()
+        )));
     }
     let requester = requester(&state.store, headers).await?;
     if !requester.has_registry_ability() {

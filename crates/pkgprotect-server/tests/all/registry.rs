@@ -326,6 +326,11 @@ pub async fn registry_bad_credentials_are_401(backend: Backend) {
         let status = reqwest::get(format!("{}/jwt/auth?{query}", r.base)).await.unwrap().status();
         assert!(status.is_client_error(), "{query}: {status}");
     }
+    let many: Vec<String> = (0..101).map(|n| format!("repository:my-group/my-project/x{n}:pull")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let (status, body, _) = r.auth(Some(("dev", &s.developer)), &many).await;
+    assert_eq!((status, body["errors"][0]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("UNSUPPORTED")));
+    assert_eq!(r.auth(Some(("dev", &s.developer)), &many[..100]).await.0, StatusCode::OK);
     // Without the token service configured the route is GitLab's 404.
     assert_eq!(s.call(Method::GET, "/jwt/auth?service=container_registry", None, None).await.0, StatusCode::NOT_FOUND);
     // The key file is the owner's only (SQLite; on PostgreSQL the key is in the database).
