@@ -154,6 +154,41 @@ else
     echo "FAIL  developer cannot pull the protected path: $(cat "$WORK/inspect.err")"; FAILED=1
 fi
 
+# GitLab's tokens carry only `kid` (libtrust's id of the key), no `x5c`: distribution must find
+# the key by that id among rootcertbundle's certificates. Re-sign a token without `x5c`, and
+# with a wrong `kid`, and read the protected repository's tags with each.
+TOKEN=$(curl -sf -u "dev:$DEV" \
+    "http://127.0.0.1:$PORT/jwt/auth?service=container_registry&scope=repository:g/p/protected-app:pull" | json_field token)
+kid_check() { # KID(keep|wrong) → HTTP status of the registry
+    python3 - "$TOKEN" "$DATA/registry-auth.key" "http://127.0.0.1:$RPORT/v2/g/p/protected-app/tags/list" "$1" <<'PY'
+import base64, json, sys, urllib.error, urllib.request
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+token, key_file, url, kid = sys.argv[1:]
+head, payload, _ = token.split(".")
+header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+del header["x5c"]
+if kid == "wrong":
+    header["kid"] = ":".join(["AAAA"] * 12)
+enc = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+signing_input = enc(json.dumps(header, separators=(",", ":")).encode()) + "." + payload
+key = serialization.load_pem_private_key(open(key_file, "rb").read(), None)
+signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+request = urllib.request.Request(url, headers={"Authorization": "Bearer " + signing_input + "." + enc(signature)})
+try:
+    print(urllib.request.urlopen(request).status)
+except urllib.error.HTTPError as error:
+    print(error.code)
+PY
+}
+if ! python3 -c 'import cryptography' 2>/dev/null; then
+    echo "skip  kid-only tokens: python3 has no \`cryptography\` to re-sign with"
+elif [ "$(kid_check keep)" = 200 ] && [ "$(kid_check wrong)" = 401 ]; then
+    echo "ok    a token with only GitLab's kid (no x5c) is accepted; a wrong kid is 401"
+else
+    echo "FAIL  kid-only tokens: our kid $(kid_check keep), a wrong kid $(kid_check wrong)"; FAILED=1
+fi
+
 # Deletes need admin_container_image (maintainer, `api` scope); below a rule's delete minimum
 # the token simply lacks `delete`, and the registry refuses.
 delete() { # EXPECTED WHAT CREDS PATH
