@@ -89,6 +89,9 @@ cargo build -q --locked -p pkgprotect-cli
 PKGPROTECT_TEST_POSTGRES_URL=$PG_URL PKGPROTECT_BIN="$ROOT/target/debug/pkgprotect" "$VENV/bin/python" -m pytest -q -p no:cacheprovider \
     crates/pkgprotect-server/tests/python
 
+step "registry: docker-registry (CNCF distribution 2.8) + skopeo push through pkgprotect's /jwt/auth"
+scripts/test-registry.sh
+
 step "main job: scripts/demo.sh serves the demo project; its printed curl lines work"
 DEMO_DATA=$(mktemp -d /tmp/pkgprotect-demo.XXXXXX)
 DEMO_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

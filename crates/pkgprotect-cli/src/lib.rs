@@ -391,6 +391,15 @@ pub struct ServeArgs {
     /// The PEM private key of --tls-cert.
     #[arg(long, value_name = "FILE", env = "PKGPROTECT_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Registry token issuer (`iss`; the registry's `auth.token.issuer`).
+    #[arg(long, value_name = "NAME", env = "PKGPROTECT_REGISTRY_ISSUER", default_value = "gitlab-issuer")]
+    pub registry_issuer: String,
+    /// Registry token service (`aud`; the registry's `auth.token.service`).
+    #[arg(long, value_name = "NAME", env = "PKGPROTECT_REGISTRY_SERVICE", default_value = "container_registry")]
+    pub registry_service: String,
+    /// Seconds a registry token is valid.
+    #[arg(long, value_name = "SECONDS", env = "PKGPROTECT_REGISTRY_TOKEN_EXPIRY", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub registry_token_expiry: u64,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -249,6 +249,13 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         cached_rule_sets: args.cached_rule_sets as usize,
         shutdown_deadline: std::time::Duration::from_secs(args.shutdown_timeout),
         tls: args.tls_cert.zip(args.tls_key).map(|(cert, key)| pkgprotect_server::TlsFiles { cert, key }),
+        // The signing key's certificate (and, on SQLite, the key) lives in the data directory.
+        registry: Some(pkgprotect_server::registry::RegistryAuthConfig {
+            data_dir: args.database.data_dir.clone(),
+            issuer: args.registry_issuer,
+            service: args.registry_service,
+            expiry: std::time::Duration::from_secs(args.registry_token_expiry),
+        }),
     };
     runtime()?.block_on(pkgprotect_server::serve(config)).map_err(|error| match error {
         pkgprotect_server::ServeError::Listen { addr, source } => {

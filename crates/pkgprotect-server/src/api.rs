@@ -32,6 +32,8 @@ pub struct AppState {
     pub cache: RuleSetCache,
     /// `None` only if the metrics could not be registered (logged at start).
     pub metrics: Option<Arc<Metrics>>,
+    /// The registry token service's signer; `None` serves no `/jwt/auth` (404).
+    pub registry: Option<Arc<crate::registry::TokenIssuer>>,
 }
 
 type Shared = State<Arc<AppState>>;
@@ -260,6 +262,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/-/liveness", get(liveness))
         .route("/-/readiness", get(readiness))
         .route("/api/v4/user", get(current_user))
+        .route("/jwt/auth", get(crate::registry::jwt_auth))
         .route(package_rules, get(list_package_rules).post(create_package_rule))
         .route(&format!("{package_rules}/{{rule_id}}"), patch(update_package_rule).delete(delete_package_rule))
         .route(container_rules, get(list_container_rules).post(create_container_rule))
@@ -554,7 +557,7 @@ fn holds_nul(value: &Value) -> bool {
 
 /// `a=1&b=2` pairs, the last of a repeated key winning. Bad percent-encoding or invalid UTF-8
 /// is a 400, as in GitLab (Rack), never a value silently altered.
-fn form_pairs(input: &[u8], what: &str) -> Result<Vec<(String, Value)>, ApiError> {
+pub(crate) fn form_pairs(input: &[u8], what: &str) -> Result<Vec<(String, Value)>, ApiError> {
     input
         .split(|&byte| byte == b'&')
         .filter(|pair| !pair.is_empty())
@@ -892,7 +895,7 @@ async fn compiles_within_limits(state: &Arc<AppState>, kind: RuleKind, rules: Ve
 }
 
 /// The project's compiled rules, current as of the `rules_version` read for this request.
-async fn compiled_rules(
+pub(crate) async fn compiled_rules(
     state: &Arc<AppState>,
     project: &Project,
     kind: RuleKind,

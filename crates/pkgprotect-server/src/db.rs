@@ -410,6 +410,67 @@ impl Store {
         row.map_or(Ok(None), |row| token_owner_from(&row, 0))
     }
 
+    /// A usable token's owner and the username it acts as (the user's, or the deploy token's
+    /// `gitlab+deploy-token-<id>`): what the registry token service authenticates.
+    pub async fn registry_login(&self, sha256: &str) -> Result<Option<(TokenOwner, String)>, DbError> {
+        let row = sqlx::query(&format!(
+            "SELECT {TOKEN_COLUMNS}, COALESCE(u.username, t.username) \
+             FROM tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.token_sha256 = $1"
+        ))
+        .bind(sha256)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let username: Option<String> = row.try_get(7)?;
+        Ok(token_owner_from(&row, 0)?.zip(username))
+    }
+
+    /// The project whose full path is the longest of `candidates` (case-insensitively, as
+    /// GitLab routes): the project a container repository path belongs to.
+    pub async fn project_for_repository(&self, candidates: &[&str]) -> Result<Option<Project>, DbError> {
+        let candidates: Vec<String> =
+            candidates.iter().filter(|c| !c.is_empty() && !c.contains('\0')).map(|c| c.to_lowercase()).collect();
+        if candidates.is_empty() {
+            return Ok(None);
+        }
+        let placeholders: Vec<String> = (1..=candidates.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT id, full_path, rules_version FROM projects WHERE full_path_lower IN ({}) \
+             ORDER BY LENGTH(full_path_lower) DESC LIMIT 1",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for candidate in &candidates {
+            query = query.bind(candidate.as_str());
+        }
+        let row = query.fetch_optional(&self.pool).await?;
+        row.map(|r| Ok(Project { id: r.try_get(0)?, full_path: r.try_get(1)?, rules_version: r.try_get(2)? }))
+            .transpose()
+    }
+
+    /// The registry token signing key and its certificate (PEM), on PostgreSQL.
+    pub async fn registry_key(&self) -> Result<Option<(String, String)>, DbError> {
+        let row = sqlx::query("SELECT private_key_pem, certificate_pem FROM registry_signing_keys WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+    }
+
+    /// Store the signing key unless one is stored already: concurrent first starts each try,
+    /// the primary key lets one win, and every instance then reads that one.
+    pub async fn insert_registry_key(&self, private_key_pem: &str, certificate_pem: &str) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO registry_signing_keys (id, private_key_pem, certificate_pem, created_at) \
+             VALUES (1, $1, $2, $3) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(private_key_pem)
+        .bind(certificate_pem)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Revoke a token by id: every instance refuses it from its next request on (each
     /// request reads the token's row). `false` when no such token or it was revoked already.
     pub async fn revoke_token(&self, id: i64) -> Result<bool, DbError> {

@@ -20,6 +20,7 @@ pub mod auth;
 pub mod db;
 pub mod engine;
 pub mod metrics;
+pub mod registry;
 
 use api::AppState;
 use axum::Router;
@@ -48,6 +49,8 @@ pub struct Config {
     pub cached_rule_sets: usize,
     /// How long in-flight requests may take to finish after SIGTERM or SIGINT.
     pub shutdown_deadline: Duration,
+    /// The registry token service (`/jwt/auth`); `None` serves none.
+    pub registry: Option<registry::RegistryAuthConfig>,
     /// Serve HTTPS with this certificate chain and key (PEM files); plain HTTP when `None`.
     pub tls: Option<TlsFiles>,
 }
@@ -68,6 +71,7 @@ impl std::fmt::Debug for Config {
             .field("engine", &self.engine.name())
             .field("cached_rule_sets", &self.cached_rule_sets)
             .field("shutdown_deadline", &self.shutdown_deadline)
+            .field("registry", &self.registry)
             .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
@@ -83,6 +87,7 @@ impl Default for Config {
             engine: Arc::new(NativeEngine),
             cached_rule_sets: engine::DEFAULT_CACHED_RULE_SETS,
             shutdown_deadline: Duration::from_secs(30),
+            registry: None,
             tls: None,
         }
     }
@@ -97,6 +102,8 @@ pub enum ServeError {
     Admin(#[from] admin::AdminError),
     #[error("cannot listen on {addr}: {source}")]
     Listen { addr: SocketAddr, source: std::io::Error },
+    #[error(transparent)]
+    RegistryKey(#[from] registry::RegistryKeyError),
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
     #[error("cannot use `{flag}` `{path}`: {detail}")]
@@ -110,12 +117,22 @@ pub fn app(store: Store, engine: Arc<dyn Engine>, static_dir: Option<PathBuf>) -
 
 /// [`app`] with a rule-set cache of the caller's size.
 pub fn app_with_cache(store: Store, cache: RuleSetCache, static_dir: Option<PathBuf>) -> Router {
+    app_with_registry(store, cache, static_dir, None)
+}
+
+/// [`app_with_cache`] with the registry token service signing with `registry`.
+pub fn app_with_registry(
+    store: Store,
+    cache: RuleSetCache,
+    static_dir: Option<PathBuf>,
+    registry: Option<Arc<registry::TokenIssuer>>,
+) -> Router {
     // Metrics are names fixed at compile time; were they refused, the server still serves.
     let metrics = metrics::Metrics::new()
         .map_err(|error| tracing::error!(%error, "metrics disabled: cannot register them"))
         .ok()
         .map(Arc::new);
-    let state = Arc::new(AppState { store, cache, metrics });
+    let state = Arc::new(AppState { store, cache, metrics, registry });
     let mut router = api::router(state);
     if let Some(dir) = static_dir.filter(|d| d.is_dir()) {
         router = router.fallback_service(ServeDir::new(dir));
@@ -149,6 +166,15 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
             tracing::info!("--demo: the database already has projects; nothing seeded");
         }
     }
+    // The signing key is made (slowly, once) before the server listens, off the async runtime.
+    let registry = match &config.registry {
+        Some(registry) => {
+            let key = registry::load_or_create_key(&store, &registry.data_dir).await?;
+            tracing::info!(kid = key.key_id(), "registry token service signing");
+            Some(Arc::new(registry::TokenIssuer::new(registry.clone(), key)))
+        }
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
@@ -157,7 +183,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     tracing::info!(%local, scheme, engine = config.engine.name(), "pkgprotect server listening");
     println!("pkgprotect server listening on {scheme}://{local} (engine: {})", config.engine.name());
     let cache = RuleSetCache::with_capacity(config.engine, config.cached_rule_sets);
-    let app = app_with_cache(store.clone(), cache, config.static_dir);
+    let app = app_with_registry(store.clone(), cache, config.static_dir, registry);
     serve_http1(listener, app, tls, shutdown_signal(), config.shutdown_deadline).await;
     store.close().await;
     Ok(())

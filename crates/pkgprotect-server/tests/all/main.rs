@@ -7,6 +7,7 @@ mod audit;
 mod case_oracle;
 mod harness;
 mod oracle;
+mod registry;
 mod scale;
 mod scenarios;
 mod shapes;
@@ -64,4 +65,9 @@ on_every_backend!(
     concurrent_patches_are_audited_once_each,
     backup_while_writers_create_rules_is_consistent,
     a_change_is_not_stored_without_its_audit_row,
+    registry_tokens_grant_per_role_and_token_kind,
+    registry_protected_push_is_denied_and_delete_dropped,
+    registry_bad_credentials_are_401,
+    registry_instances_on_one_database_sign_with_one_key,
+    registry_concurrent_first_starts_agree,
 );

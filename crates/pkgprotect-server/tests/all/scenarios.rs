@@ -7,6 +7,11 @@ pub use crate::audit::{
 use crate::harness::{
     Backend, CONTAINER_RULES, PACKAGE_DECISIONS, PACKAGE_RULES, PROJECT, Server, fresh_database, serve_on,
 };
+pub use crate::registry::{
+    registry_bad_credentials_are_401, registry_concurrent_first_starts_agree,
+    registry_instances_on_one_database_sign_with_one_key, registry_protected_push_is_denied_and_delete_dropped,
+    registry_tokens_grant_per_role_and_token_kind,
+};
 pub use crate::scale::{
     concurrent_misses_compile_once, many_projects_decide_through_a_small_pool,
     rule_sets_too_large_for_the_engine_are_refused_at_write_time,
