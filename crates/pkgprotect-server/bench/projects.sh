@@ -11,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../../.."
 PROJECTS=${PROJECTS:-10000}
 DURATION=${DURATION:-5s}
+WARMUP=${WARMUP:-2s}
 CONNECTIONS=${CONNECTIONS:-32}
 BATCH=${BATCH:-100}
 ENGINES=${ENGINES:-component native}
@@ -93,6 +94,9 @@ for engine in $ENGINES; do
         for shape in uniform hot; do
             [ "$active" = 1 ] && [ "$shape" = hot ] && continue
             for batch in 1 "$BATCH"; do
+                # The same load first, unmeasured: each instance compiles the sets it serves.
+                ACTIVE=$active SHAPE=$shape BATCH_SIZE=$batch wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" \
+                    -s "$work/pick.lua" "http://127.0.0.1:$port" >/dev/null 2>&1
                 ACTIVE=$active SHAPE=$shape BATCH_SIZE=$batch wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency \
                     -s "$work/pick.lua" "http://127.0.0.1:$port" >"$work/wrk.txt" 2>&1
                 if grep -q "Non-2xx" "$work/wrk.txt"; then cat "$work/wrk.txt" >&2; tail -20 "$work/server-$engine.log" >&2; exit 1; fi
@@ -121,4 +125,4 @@ for row in "${rows[@]}"; do
     printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$engine" "$label" "$requests" "$decisions" "$p50" "$p99" "$rss" "$ratio"
 done
 echo
-echo "wrk -t1 -c$CONNECTIONS -d$DURATION on 127.0.0.1, server and wrk sharing $(nproc) cores; SQLite; $PROJECTS projects × (5 npm + 2 container rules); a developer deciding package pushes; hot = 90% of requests on 1% of the active projects; resident memory after the row."
+echo "wrk -t1 -c$CONNECTIONS -d$DURATION on 127.0.0.1, server and wrk sharing $(nproc) cores; SQLite; $PROJECTS projects × (5 npm + 2 container rules); a developer deciding package pushes; hot = 90% of requests on 1% of the active projects; each row after a $WARMUP warm-up of the same load; resident memory after the row."

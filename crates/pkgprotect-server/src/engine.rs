@@ -11,7 +11,7 @@
 use pkgprotect::{Decision, DecisionRequest, Rule, RuleKind, RuleSet, Verdict};
 use pkgprotect_host::{HostError, Instance, Policy, RuleSetHandle, Rules};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Compiled rules that answer decisions; shared across request threads.
@@ -85,7 +85,7 @@ impl ComponentEngine {
     pub fn with_limits(policy: Policy, limits: PoolLimits) -> Self {
         let slots = (0..limits.instances.max(1)).map(|_| Mutex::new(Slot::default())).collect();
         ComponentEngine {
-            pool: Arc::new(Pool { policy, limits, slots, next: AtomicUsize::new(0), next_set: AtomicU64::new(0) }),
+            pool: Arc::new(Pool { policy, limits, slots, next_set: AtomicU64::new(0) }),
         }
     }
 }
@@ -94,7 +94,6 @@ struct Pool {
     policy: Policy,
     limits: PoolLimits,
     slots: Box<[Mutex<Slot>]>,
-    next: AtomicUsize,
     next_set: AtomicU64,
 }
 
@@ -165,10 +164,13 @@ impl Drop for ComponentRules {
 }
 
 impl ComponentRules {
-    /// The slot to decide in: the first free one from a rotating start, else wait for one.
+    /// The slot to decide in: the set's home instance if free, else the first free one after
+    /// it, else wait for the home instance.
     fn slot(&self) -> Result<std::sync::MutexGuard<'_, Slot>, HostError> {
         let slots = &self.pool.slots;
-        let start = self.pool.next.fetch_add(1, Ordering::Relaxed);
+        // Start at this set's home instance, where it is most likely compiled already: with many
+        // projects, each instance then holds about its share of the sets instead of all of them.
+        let start = usize::try_from(self.id).unwrap_or_default() % slots.len().max(1);
         for offset in 0..slots.len() {
             if let Some(Ok(slot)) = slots.get((start + offset) % slots.len()).map(Mutex::try_lock) {
                 return Ok(slot);
