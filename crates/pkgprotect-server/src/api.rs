@@ -1,7 +1,7 @@
 //! GitLab's REST API for protection rules, plus the decision endpoints registries call.
 
 use crate::auth::{PersonalScope, token_hash};
-use crate::db::{DbError, Project, RuleActor, RuleWrite, Store, TokenOwner};
+use crate::db::{DbError, Project, RuleActor, RuleWrite, Store, TokenOwner, set_ids};
 use crate::engine::{CompiledRules, RuleSetCache};
 use crate::metrics::{self, Metrics};
 use axum::Router;
@@ -753,19 +753,6 @@ fn if_unmodified_since(headers: &HeaderMap) -> Option<i64> {
     let at = httpdate::parse_http_date(value.trim()).ok()?;
     let seconds = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
     i64::try_from(seconds).ok()
-}
-
-fn set_ids(rule: &mut Rule, id: i64, project_id: i64) {
-    match rule {
-        Rule::Package(r) => {
-            r.id = Some(id);
-            r.project_id = Some(project_id);
-        }
-        Rule::ContainerRepository(r) => {
-            r.id = Some(id);
-            r.project_id = Some(project_id);
-        }
-    }
 }
 
 async fn delete(

@@ -759,7 +759,13 @@ fn rule_from_row(row: &AnyRow, project_id: i64, kind: RuleKind) -> Result<Rule, 
 /// `rule` with its id and project, as the API's entity shows it.
 fn with_ids(rule: &Rule, id: i64, project_id: i64) -> Rule {
     let mut rule = rule.clone();
-    match &mut rule {
+    set_ids(&mut rule, id, project_id);
+    rule
+}
+
+/// Give `rule` its id and project, as the API's entity shows them.
+pub fn set_ids(rule: &mut Rule, id: i64, project_id: i64) {
+    match rule {
         Rule::Package(r) => {
             r.id = Some(id);
             r.project_id = Some(project_id);
@@ -769,7 +775,6 @@ fn with_ids(rule: &Rule, id: i64, project_id: i64) -> Rule {
             r.project_id = Some(project_id);
         }
     }
-    rule
 }
 
 /// One write to a project's rules: a transaction in which no other write to them runs (see

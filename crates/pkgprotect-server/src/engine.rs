@@ -84,9 +84,7 @@ impl ComponentEngine {
 
     pub fn with_limits(policy: Policy, limits: PoolLimits) -> Self {
         let slots = (0..limits.instances.max(1)).map(|_| Mutex::new(Slot::default())).collect();
-        ComponentEngine {
-            pool: Arc::new(Pool { policy, limits, slots, next_set: AtomicU64::new(0) }),
-        }
+        ComponentEngine { pool: Arc::new(Pool { policy, limits, slots, next_set: AtomicU64::new(0) }) }
     }
 }
 
