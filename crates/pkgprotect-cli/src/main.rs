@@ -446,14 +446,18 @@ fn rfc3339(at: i64) -> String {
 /// fields for a create (`+`) or delete (`-`). `id` and `project_id` never change, and are
 /// shown in their own columns.
 fn change_summary(before: Option<&Value>, after: Option<&Value>) -> String {
-    let fields = |value: Option<&Value>| value.and_then(Value::as_object).cloned().unwrap_or_default();
+    // Keys in name order, whatever map serde_json was built with (`preserve_order` is a
+    // feature another crate of a workspace build may turn on).
+    let fields = |value: Option<&Value>| -> std::collections::BTreeMap<String, Value> {
+        value.and_then(Value::as_object).map(|map| map.clone().into_iter().collect()).unwrap_or_default()
+    };
     let (before, after) = (fields(before), fields(after));
     let shown = |value: &Value| match value {
         Value::String(text) => text.clone(),
         Value::Null => "null".to_owned(),
         other => other.to_string(),
     };
-    let set = |fields: &serde_json::Map<String, Value>| {
+    let set = |fields: &std::collections::BTreeMap<String, Value>| {
         fields
             .iter()
             .filter(|(key, value)| !value.is_null() && key.as_str() != "id" && key.as_str() != "project_id")
