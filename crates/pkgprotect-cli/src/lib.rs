@@ -217,6 +217,17 @@ Examples:
   pkgprotect admin backup /var/backups/pkgprotect-2026-12-03.sqlite3
   pkgprotect admin --data-dir /var/lib/pkgprotect backup pkgprotect-backup.sqlite3";
 
+const ADMIN_REGISTRY_CONFIG_EXAMPLES: &str = "\
+Creates the token signing key and `<data-dir>/registry-auth.crt` if `serve` has not yet (the same
+key on every instance of one PostgreSQL database), then prints a whole docker-registry (CNCF
+distribution) configuration whose `auth.token` trusts them. Give --registry-issuer and
+--registry-service as `serve` gets them. Walk-through: examples/container-registry/README.md.
+
+Examples:
+  pkgprotect admin registry-config --server-url https://gitlab.example.com > /etc/docker/registry/config.yml
+  pkgprotect admin --data-dir /var/lib/pkgprotect registry-config --registry-listen 0.0.0.0:5000 --storage /srv/registry
+  pkgprotect admin registry-config --json";
+
 const COMPLETIONS_EXAMPLES: &str = "\
 Examples:
   pkgprotect completions bash > ~/.local/share/bash-completion/completions/pkgprotect
@@ -444,6 +455,25 @@ pub enum AdminCommand {
         /// Show at most this many entries, the newest.
         #[arg(long, value_name = "N", default_value_t = 100)]
         limit: u32,
+    },
+    /// Print a docker-registry (CNCF distribution) configuration that asks this server for tokens.
+    #[command(name = "registry-config", after_long_help = ADMIN_REGISTRY_CONFIG_EXAMPLES)]
+    RegistryConfig {
+        /// The URL registry clients reach `pkgprotect serve` at; the token realm is `<URL>/jwt/auth`.
+        #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
+        server_url: String,
+        /// Address the registry listens on (its `http.addr`).
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:5000")]
+        registry_listen: String,
+        /// Directory the registry keeps images in (its `storage.filesystem.rootdirectory`).
+        #[arg(long, value_name = "DIR", default_value = "/var/lib/docker-registry")]
+        storage: PathBuf,
+        /// Registry token issuer, as `serve --registry-issuer` has it.
+        #[arg(long, value_name = "NAME", env = "PKGPROTECT_REGISTRY_ISSUER", default_value = "gitlab-issuer")]
+        registry_issuer: String,
+        /// Registry token service, as `serve --registry-service` has it.
+        #[arg(long, value_name = "NAME", env = "PKGPROTECT_REGISTRY_SERVICE", default_value = "container_registry")]
+        registry_service: String,
     },
     /// Copy the SQLite database into a new file while the server runs (online backup).
     #[command(after_long_help = ADMIN_BACKUP_EXAMPLES)]

@@ -19,7 +19,7 @@ use pkgprotect_conformance::{NativeHost, VectorFile};
 use pkgprotect_server::auth::PersonalScopes;
 use serde_json::{Value, json};
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Where the database lives, for error messages: never the URL itself, which may hold a password.
@@ -273,6 +273,7 @@ fn admin(args: AdminArgs, json_output: bool) -> Result<ExitCode> {
     let shown_as = match &command {
         AdminCommand::Audit { .. } => Shown::AuditTable,
         AdminCommand::Backup { .. } => Shown::Backup,
+        AdminCommand::RegistryConfig { .. } => Shown::RegistryConfig,
         _ => Shown::Json,
     };
     let url = database_url(&database)?;
@@ -335,6 +336,34 @@ fn admin(args: AdminArgs, json_output: bool) -> Result<ExitCode> {
             AdminCommand::Audit { project, limit } => {
                 serde_json::to_value(ops::audit(&store, project.as_deref(), limit).await?)?
             }
+            AdminCommand::RegistryConfig {
+                server_url,
+                registry_listen,
+                storage,
+                registry_issuer,
+                registry_service,
+            } => {
+                use pkgprotect_server::registry;
+                let key = registry::load_or_create_key(&store, &database.data_dir).await?;
+                // The registry runs elsewhere: it needs the certificate's absolute path.
+                let data_dir = std::fs::canonicalize(&database.data_dir)
+                    .with_context(|| format!("cannot resolve `--data-dir` `{}`", database.data_dir.display()))?;
+                let auth = registry::RegistryAuthConfig {
+                    data_dir,
+                    issuer: registry_issuer,
+                    service: registry_service,
+                    ..registry::RegistryAuthConfig::new(PathBuf::new())
+                };
+                let settings = registry::DistributionSettings { server_url, listen: registry_listen, storage };
+                json!({
+                    "realm": format!("{}/jwt/auth", settings.server_url.trim_end_matches('/')),
+                    "service": auth.service,
+                    "issuer": auth.issuer,
+                    "rootcertbundle": auth.data_dir.join(registry::CERTIFICATE_FILE),
+                    "key_id": key.key_id(),
+                    "config": registry::distribution_config(&auth, &settings),
+                })
+            }
             AdminCommand::Backup { path } => {
                 ops::backup(&store, &path).await?;
                 json!({"backup": path.display().to_string()})
@@ -347,6 +376,8 @@ fn admin(args: AdminArgs, json_output: bool) -> Result<ExitCode> {
         println!("{output}");
     } else if shown_as == Shown::AuditTable {
         print!("{}", audit_table(&output));
+    } else if shown_as == Shown::RegistryConfig {
+        print!("{}", output.get("config").and_then(Value::as_str).unwrap_or_default());
     } else if shown_as == Shown::Backup {
         println!("backed up to `{}`", output.get("backup").and_then(Value::as_str).unwrap_or_default());
     } else if let Some(token) = output.get("token").and_then(Value::as_str) {
@@ -366,6 +397,7 @@ enum Shown {
     Json,
     AuditTable,
     Backup,
+    RegistryConfig,
 }
 
 /// The audit entries (as `admin audit --json` prints them) as a table, one line per entry.

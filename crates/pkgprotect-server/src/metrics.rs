@@ -24,6 +24,7 @@ pub struct Metrics {
     compile_seconds: Histogram,
     engine_instances: IntGauge,
     engine_instances_busy: IntGauge,
+    registry_tokens: IntCounterVec,
 }
 
 /// Latency buckets from 50 µs (a warm decision) to 10 s (a request at its limits).
@@ -71,6 +72,13 @@ impl Metrics {
                 "engine_instances_busy",
                 "Pool instances deciding or compiling right now",
             )?,
+            registry_tokens: IntCounterVec::new(
+                Opts::new(
+                    "registry_token_requests_total",
+                    "Registry token requests (/jwt/auth), by outcome (granted, denied, unauthorized, bad_request, error)",
+                ),
+                &["outcome"],
+            )?,
             registry,
         };
         metrics.registry.register(Box::new(metrics.requests.clone()))?;
@@ -82,6 +90,7 @@ impl Metrics {
         metrics.registry.register(Box::new(metrics.compile_seconds.clone()))?;
         metrics.registry.register(Box::new(metrics.engine_instances.clone()))?;
         metrics.registry.register(Box::new(metrics.engine_instances_busy.clone()))?;
+        metrics.registry.register(Box::new(metrics.registry_tokens.clone()))?;
         Ok(metrics)
     }
 
@@ -101,6 +110,11 @@ impl Metrics {
                 self.decisions.with_label_values(&[kind, outcome]).inc_by(count);
             }
         }
+    }
+
+    /// One answered registry token request.
+    pub fn registry_token(&self, outcome: &str) {
+        self.registry_tokens.with_label_values(&[outcome]).inc();
     }
 
     /// The text exposition, with the gauges read now.
@@ -152,6 +166,7 @@ mod tests {
         metrics.rule_set_lookup(true);
         metrics.compiled(0.002);
         metrics.decided("package", 0.0001, [2, 1, 0]);
+        metrics.registry_token("denied");
         let text = metrics.render(3, Some((4, 1))).unwrap();
         for line in [
             "pkgprotect_rule_set_cache_lookups_total{result=\"hit\"} 1",
@@ -160,6 +175,7 @@ mod tests {
             "pkgprotect_engine_instances_busy 1",
             "pkgprotect_decisions_total{kind=\"package\",outcome=\"allowed\"} 2",
             "pkgprotect_rule_set_compile_duration_seconds_count 1",
+            "pkgprotect_registry_token_requests_total{outcome=\"denied\"} 1",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} missing from\n{text}");
         }

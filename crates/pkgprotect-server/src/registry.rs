@@ -234,6 +234,54 @@ pub async fn load_or_create_key(store: &Store, data_dir: &Path) -> Result<Signin
     Ok(signing)
 }
 
+/// Where a registry reaches this server and keeps its images: what
+/// [`distribution_config`] needs besides the token settings.
+#[derive(Debug, Clone)]
+pub struct DistributionSettings {
+    /// The URL clients reach `pkgprotect serve` at (the realm is `<url>/jwt/auth`).
+    pub server_url: String,
+    /// The registry's `http.addr`.
+    pub listen: String,
+    /// The registry's `storage.filesystem.rootdirectory`.
+    pub storage: PathBuf,
+}
+
+/// A complete CNCF distribution (Debian's `docker-registry`) configuration whose `auth.token`
+/// trusts this server's tokens. Every value is a JSON string, which YAML reads as a
+/// double-quoted scalar, so no path or URL can break the document.
+pub fn distribution_config(auth: &RegistryAuthConfig, registry: &DistributionSettings) -> String {
+    let quoted = |text: &str| serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned());
+    let realm = format!("{}/jwt/auth", registry.server_url.trim_end_matches('/'));
+    let certificate = auth.data_dir.join(CERTIFICATE_FILE);
+    format!(
+        "# CNCF distribution (docker-registry) configuration: pushes, pulls and deletes are
+# authorized by pkgprotect serve's registry token service, as GitLab's registry is.
+version: 0.1
+log:
+  level: info
+storage:
+  filesystem:
+    rootdirectory: {storage}
+  delete:
+    enabled: true
+http:
+  addr: {listen}
+auth:
+  token:
+    realm: {realm}
+    service: {service}
+    issuer: {issuer}
+    rootcertbundle: {certificate}
+",
+        storage = quoted(&registry.storage.display().to_string()),
+        listen = quoted(&registry.listen),
+        realm = quoted(&realm),
+        service = quoted(&auth.service),
+        issuer = quoted(&auth.issuer),
+        certificate = quoted(&certificate.display().to_string()),
+    )
+}
+
 fn read_optional(path: &Path) -> Result<Option<String>, RegistryKeyError> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
@@ -566,15 +614,50 @@ fn random_jti() -> Result<String, ApiError> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// `GET /jwt/auth`: GitLab's `JwtController#auth` with `ContainerRegistryAuthenticationService`.
-pub async fn jwt_auth(State(state): State<Arc<AppState>>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    match issue(&state, &headers, query.as_deref()).await {
-        Ok(response) => response,
-        Err(error) => error.into_response(),
-    }
+/// What a token request asked for and got, for its one log line.
+#[derive(Debug, Default)]
+struct TokenRequestLog {
+    user: Option<String>,
+    requested: Vec<String>,
+    granted: Vec<String>,
 }
 
-async fn issue(state: &Arc<AppState>, headers: &HeaderMap, query: Option<&str>) -> Result<Response, TokenError> {
+/// `GET /jwt/auth`: GitLab's `JwtController#auth` with `ContainerRegistryAuthenticationService`.
+/// Every request is logged once (who, what was asked, what was granted or why not) and
+/// counted by outcome.
+pub async fn jwt_auth(State(state): State<Arc<AppState>>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    let mut log = TokenRequestLog::default();
+    let result = issue(&state, &headers, query.as_deref(), &mut log).await;
+    let user = log.user.as_deref().unwrap_or("-");
+    let outcome = match &result {
+        Ok(_) => {
+            tracing::info!(user, requested = ?log.requested, granted = ?log.granted, "registry token granted");
+            "granted"
+        }
+        Err(error) => {
+            let (outcome, reason) = match error {
+                TokenError::Unauthorized => ("unauthorized", "bad credentials".to_owned()),
+                TokenError::Denied(message) => ("denied", (*message).to_owned()),
+                TokenError::UnknownService(service) => ("bad_request", format!("unknown service `{service}`")),
+                TokenError::BadRequest(message) => ("bad_request", message.clone()),
+                TokenError::Api(error) => ("error", format!("{error:?}")),
+            };
+            tracing::info!(user, requested = ?log.requested, reason, "registry token refused");
+            outcome
+        }
+    };
+    if let Some(metrics) = &state.metrics {
+        metrics.registry_token(outcome);
+    }
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn issue(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    log: &mut TokenRequestLog,
+) -> Result<Response, TokenError> {
     let Some(issuer) = &state.registry else { return Err(TokenError::Api(ApiError::NoRoute)) };
     let (service, scopes) = token_query(query)?;
     // GitLab answers 404 for a service it does not know (`JwtController::SERVICES`).
@@ -589,7 +672,9 @@ async fn issue(state: &Arc<AppState>, headers: &HeaderMap, query: Option<&str>) 
             scopes.len()
         )));
     }
+    log.requested.clone_from(&scopes);
     let requester = requester(&state.store, headers).await?;
+    log.user = requester.username();
     if !requester.has_registry_ability() {
         return Err(TokenError::Denied("access forbidden"));
     }
@@ -599,6 +684,7 @@ async fn issue(state: &Arc<AppState>, headers: &HeaderMap, query: Option<&str>) 
             access.push(granted);
         }
     }
+    log.granted = access.iter().map(|a| format!("{}:{}:{}", a.kind, a.name, a.actions.join(","))).collect();
     let now = crate::db::unix_now();
     let claims = issuer.claims(requester.username(), access, now, random_jti()?);
     let token = issuer.sign(&claims).map_err(|e| ApiError::Internal(format!("cannot sign a registry token: {e}")))?;
@@ -721,7 +807,23 @@ async fn grant_repository(
         if deletes {
             requests.push(DecisionRequest { target, action: Action::Delete, actor });
         }
-        let mut answers = rules.decide_batch(&requests).into_iter();
+        let started = std::time::Instant::now();
+        let answers = rules.decide_batch(&requests);
+        if let Some(metrics) = &state.metrics {
+            let mut outcomes = [0u64; 3];
+            for answer in &answers {
+                let slot = match answer {
+                    Ok(decision) if decision.allowed => 0,
+                    Ok(_) => 1,
+                    Err(_) => 2,
+                };
+                if let Some(count) = outcomes.get_mut(slot) {
+                    *count += 1;
+                }
+            }
+            metrics.decided(RuleKind::ContainerRepository.as_str(), started.elapsed().as_secs_f64(), outcomes);
+        }
+        let mut answers = answers.into_iter();
         // A rule that cannot be evaluated refuses, as GitLab's failing query would.
         let allowed = |answer: Option<Result<pkgprotect::Decision, String>>| match answer {
             Some(Ok(decision)) => decision.allowed,
@@ -834,6 +936,27 @@ mod tests {
         for bad in ["Basic !!!", "Bearer abc", "Basic", "Basic dXNlcg=="] {
             headers.insert(header::AUTHORIZATION, bad.parse().unwrap());
             assert_eq!(basic_credentials(&headers), Some(Err(())), "{bad}");
+        }
+    }
+
+    #[test]
+    fn distribution_config_quotes_every_value() {
+        let auth = RegistryAuthConfig::new(PathBuf::from("/var/lib/pkg protect"));
+        let settings = DistributionSettings {
+            server_url: "https://gitlab.example.com/".into(),
+            listen: "127.0.0.1:5000".into(),
+            storage: PathBuf::from("/srv/images: \"x\""),
+        };
+        let config = distribution_config(&auth, &settings);
+        for line in [
+            "    realm: \"https://gitlab.example.com/jwt/auth\"",
+            "    service: \"container_registry\"",
+            "    issuer: \"gitlab-issuer\"",
+            "    rootcertbundle: \"/var/lib/pkg protect/registry-auth.crt\"",
+            "    rootdirectory: \"/srv/images: \\\"x\\\"\"",
+            "  addr: \"127.0.0.1:5000\"",
+        ] {
+            assert!(config.lines().any(|l| l == line), "{line} missing from\n{config}");
         }
     }
 
