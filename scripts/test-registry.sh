@@ -314,5 +314,9 @@ PY
 
 scenario sqlite
 scenario postgres
+
+# The runnable example (examples/container-registry) as its README says to run it.
+PKGPROTECT_DATA="$WORK/example" PORT=$(free_port) REGISTRY_PORT=$(free_port) PKGPROTECT_BIN="$BIN" \
+    examples/container-registry/run.sh --check
 echo
 echo "registry end to end (SQLite; two instances on PostgreSQL): every push, pull and delete as expected"
