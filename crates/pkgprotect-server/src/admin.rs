@@ -19,8 +19,18 @@ pub enum AdminError {
         "`{0}` is not a membership level: members are guest, planner, reporter, developer, maintainer or owner (instance administrators are users created with --admin)"
     )]
     NotAMembershipLevel(AccessLevel),
-    #[error("`{0}` is not a valid project path (expected `group/project`)")]
+    #[error(
+        "`{0}` is not a valid project path: expected `group/project` (or `group/subgroup/project`), each part as GitLab allows a path"
+    )]
     BadPath(String),
+    #[error(
+        "`{0}` is not a valid username: letters, digits, `_`, `-` and `.`, starting and ending with a letter, digit or `_`, no two special characters in a row, at most 255 characters"
+    )]
+    BadUsername(String),
+    #[error(
+        "`{0}` is not a valid deploy token username: lowercase letters, digits, `_`, `-`, `+` and `.`, at most 255 characters"
+    )]
+    BadDeployTokenUsername(String),
     #[error("the operating system gave no randomness for a token: {0}")]
     Randomness(String),
     #[error("demo rule rejected: {0}")]
@@ -59,11 +69,26 @@ fn exists(what: &'static str, name: &str) -> impl FnOnce(DbError) -> AdminError 
     }
 }
 
+/// One part of a GitLab path, or a username: GitLab's namespace path rules
+/// (`Gitlab::PathRegex.namespace_format_regex` and the namespace validator): `[A-Za-z0-9_.-]`,
+/// 1 to 255 characters, starting with a letter, digit, `_` or `.` and ending with a letter,
+/// digit, `_` or `-`, not ending in `.git` or `.atom`, and no two of `.`, `_`, `-` in a row
+/// (which also rules out `.` and `..`).
+pub fn valid_path_part(part: &str) -> bool {
+    let special = |c: char| matches!(c, '.' | '_' | '-');
+    let allowed = |c: char| c.is_ascii_alphanumeric() || special(c);
+    let (Some(first), Some(last)) = (part.chars().next(), part.chars().last()) else { return false };
+    part.len() <= 255
+        && part.chars().all(allowed)
+        && first != '-'
+        && last != '.'
+        && !part.ends_with(".git")
+        && !part.ends_with(".atom")
+        && !part.as_bytes().windows(2).any(|pair| pair.iter().all(|&b| special(char::from(b))))
+}
+
 pub async fn create_project(store: &Store, full_path: &str) -> Result<i64, AdminError> {
-    let valid = full_path.split('/').count() >= 2
-        && full_path
-            .split('/')
-            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)));
+    let valid = full_path.split('/').count() >= 2 && full_path.split('/').all(valid_path_part);
     if !valid {
         return Err(AdminError::BadPath(full_path.to_owned()));
     }
@@ -71,7 +96,17 @@ pub async fn create_project(store: &Store, full_path: &str) -> Result<i64, Admin
 }
 
 pub async fn create_user(store: &Store, username: &str, is_admin: bool) -> Result<i64, AdminError> {
+    if !valid_path_part(username) {
+        return Err(AdminError::BadUsername(username.to_owned()));
+    }
     store.create_user(username, is_admin).await.map_err(exists("user", username))
+}
+
+/// GitLab's `DeployToken` username format: `\A[a-z0-9.+_-]+\z`, at most 255 characters.
+fn valid_deploy_token_username(username: &str) -> bool {
+    !username.is_empty()
+        && username.len() <= 255
+        && username.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b".+_-".contains(&b))
 }
 
 pub async fn add_member(store: &Store, project: &str, username: &str, level: AccessLevel) -> Result<(), AdminError> {
@@ -148,6 +183,9 @@ pub async fn issue_deploy_token(
 ) -> Result<IssuedToken, AdminError> {
     if scopes == DeployTokenScopes::default() {
         return Err(AdminError::NoScopes);
+    }
+    if let Some(name) = username.as_deref().filter(|name| !valid_deploy_token_username(name)) {
+        return Err(AdminError::BadDeployTokenUsername(name.to_owned()));
     }
     let project_id = project_id(store, project).await?;
     let token = new_token("gldt-").map_err(|e| AdminError::Randomness(e.to_string()))?;
@@ -257,4 +295,44 @@ pub async fn seed_demo(store: &Store) -> Result<Demo, AdminError> {
         developer_token: create_token(store, "developer").await?,
         deploy_token: create_deploy_token(store, DEMO_PROJECT).await?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_parts_as_gitlab_allows_them() {
+        for good in ["g", "my-group", "my_project", "v1.2", "_x", ".hidden", "a-", "A9", &"a".repeat(255)] {
+            assert!(valid_path_part(good), "{good}");
+        }
+        for bad in [
+            "",
+            ".",
+            "..",
+            "-a",
+            "a.",
+            "a..b",
+            "a-_b",
+            "x.git",
+            "x.atom",
+            "a b",
+            "tökén",
+            "a/b",
+            "a'b",
+            "🦀",
+            &"a".repeat(256),
+        ] {
+            assert!(!valid_path_part(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn deploy_token_usernames_as_gitlab_allows_them() {
+        assert!(valid_deploy_token_username("gitlab+deploy-token-7"));
+        assert!(valid_deploy_token_username("ci.publisher_1"));
+        for bad in ["", "CI", "a b", "a/b", "é", &"a".repeat(256)] {
+            assert!(!valid_deploy_token_username(bad), "{bad}");
+        }
+    }
 }

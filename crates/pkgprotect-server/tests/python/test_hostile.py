@@ -12,16 +12,18 @@ SQLite always; PostgreSQL when PKGPROTECT_TEST_POSTGRES_URL is set. The summary 
 PKGPROTECT_TEST_OUTPUT is set, appended to $PKGPROTECT_TEST_OUTPUT/hostile.txt.
 """
 
+import base64
 import collections
 import json
 import os
 import socket
+import subprocess
 import threading
 import time
 import urllib.parse
 
 import pytest
-from conftest import admin, database_args, free_port, sql, start_server
+from conftest import BIN, admin, database_args, free_port, sql, start_server
 
 PROJECT = "hostile/project"
 OTHER = "hostile/other"
@@ -165,7 +167,7 @@ class Hostile:
         return f"{stem}{self.serial}"
 
     def send(self, name, method, target, expect, *, token="maint", headers=(), body=b"", content_type=None,
-             length=None, chunked=False, half_close=False, protocol=False):
+             length=None, chunked=False, half_close=False, protocol=False, shape=shape_error):
         """One hostile request; `expect` is the set of statuses GitLab would give. Returns the answer."""
         headers = list(headers)
         if token:
@@ -187,7 +189,7 @@ class Hostile:
         elif answer.status not in expect:
             problem = f"status {answer.status}, expected {sorted(expect)}"
         elif method != "HEAD":  # HEAD answers have no body to check
-            problem = shape_error(answer, protocol)
+            problem = shape(answer, protocol)
         if problem:
             self.failures.append(f"{name}: {method} {target[:120]!r}: {problem}; body {answer.body[:300]!r}")
         return answer
@@ -643,8 +645,133 @@ def batch_methods(h):
            body=json.dumps(valid_body(h, "pkg.create")).encode(), content_type="text/plain")
 
 
+def registry_shape(answer, protocol=False):
+    """Why a /jwt/auth answer is not in the shape docker and distribution read, or None: a token
+    for 200, `{"errors": [{"code", "message"}]}` for the token service's refusals."""
+    if protocol and answer.status in PROTOCOL:
+        return None
+    if answer.status == 405:
+        return shape_error(answer)  # the router's answer, GitLab's shape
+    if not answer.headers.get("content-type", "").startswith("application/json"):
+        return f"content-type {answer.headers.get('content-type')!r}"
+    try:
+        body = answer.json()
+    except ValueError:
+        return "body is not JSON"
+    if answer.status == 200:
+        ok = isinstance(body.get("token"), str) and body.get("access_token") == body["token"] \
+            and isinstance(body.get("expires_in"), int) and isinstance(body.get("issued_at"), str)
+        return None if ok else "200 without token, access_token, expires_in, issued_at"
+    errors = body.get("errors") if isinstance(body, dict) else None
+    ok = isinstance(errors, list) and len(errors) == 1 and isinstance(errors[0].get("code"), str) \
+        and isinstance(errors[0].get("message"), str) and errors[0]["message"]
+    if answer.status == 401 and answer.headers.get("www-authenticate") != 'Basic realm="GitLab"':
+        return "401 without GitLab's Basic challenge"
+    return None if ok else 'no {"errors": [{"code": ..., "message": ...}]}'
+
+
+def basic(login, password):
+    value = login if isinstance(login, bytes) else login.encode()
+    value += b":" + (password if isinstance(password, bytes) else password.encode())
+    return ("Authorization", "Basic " + base64.b64encode(value).decode())
+
+
+def batch_registry_tokens(h):
+    """GitLab's registry token service: credentials, services, scopes and parameters a client
+    or an attacker can send. Refusals are the registry's shape; a subset of access is a 200."""
+    jwt = "/jwt/auth?service=container_registry"
+    dev, maint = basic("dev", h.tokens["dev"]), basic("maint", h.tokens["maint"])
+    protected = f"repository:{h.protected_path}:push,pull"
+    send = lambda name, target, expect, headers=(), **kw: h.send(  # noqa: E731
+        name, kw.pop("method", "GET"), target, expect, token=None, headers=headers, shape=registry_shape, **kw)
+    # Credentials: missing (anonymous: a token granting nothing), wrong, malformed, huge.
+    send("registry anonymous", f"{jwt}&scope=repository:{PROJECT}/app:pull", {200})
+    for name, header in [("wrong token", basic("dev", UNKNOWN_TOKEN)), ("empty password", basic("dev", "")),
+                         ("expired", basic("expired", h.tokens["expired"])), ("no colon", ("Authorization", "Basic " + base64.b64encode(b"dev").decode())),
+                         ("not base64", ("Authorization", "Basic ***")), ("bearer", ("Authorization", "Bearer " + h.tokens["dev"])),
+                         ("scheme only", ("Authorization", "Basic")), ("non-UTF-8", ("Authorization", b"Basic \xff\xfe")),
+                         ("invalid UTF-8 inside", basic(b"\xff", b"\xfe")), ("huge", ("Authorization", "Basic " + "A" * 60_000)),
+                         ("deploy token, wrong username", basic("dev", h.tokens["deploy"]))]:
+        send(f"registry credentials: {name}", f"{jwt}&scope=repository:{PROJECT}/app:pull", {401}, [header])
+    # Valid credentials that reach nothing here: a token granting nothing, never another project's access.
+    for name, header in [("deploy token of another project", basic(h.deploy_usernames["other_deploy"], h.tokens["other_deploy"])),
+                         ("non-member", basic("outsider", h.tokens["outsider"])), ("guest", basic("guest", h.tokens["guest"]))]:
+        answer = send(f"registry {name}", f"{jwt}&scope=repository:{PROJECT}/app:pull,push,delete", {200}, [header])
+        if answer.status == 200:
+            payload = answer.json()["token"].split(".")[1]
+            access = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["access"]
+            if access:
+                h.failures.append(f"registry {name}: granted {access}")
+    # Services: missing, unknown, repeated, hostile.
+    for query in ["", "?service=", "?service=docker", "?service=CONTAINER_REGISTRY", "?service=%00",
+                  "?service[]=container_registry", "?service=container_registry%20"]:
+        send(f"registry service {query!r}", f"/jwt/auth{query}", {404}, [dev])
+    for query in ["?service=%FF", "?service=%", "?service=%G0", "?scope=%C3%28&service=container_registry"]:
+        send(f"registry bad encoding {query!r}", f"/jwt/auth{query}", {400}, [dev])
+    # Scopes: malformed ones grant nothing (200), as distribution's token spec allows.
+    for scope in ["", ":", "::", "repository", "repository:", f"repository:{PROJECT}", f"repository:{PROJECT}/app:",
+                  f"repository:{PROJECT}/app:fly", f"repository:{PROJECT.upper()}/app:pull", "repository:../../etc:pull",
+                  "repository:a:b:c:d:pull", f"repository:{PROJECT}/app:pull:push", "registry:catalog:*",
+                  f"repository:{OTHER}/app:pull,push", "repository:nope/none:pull", f"repository:{PROJECT}/" + "a" * 300 + ":pull",
+                  f"repository:{PROJECT}/app%00x:pull", f"repository:{PROJECT}/app\u00e9:pull", "repository:%2F%2F:pull",
+                  f"repository(foo):{PROJECT}/app:pull", f"repository:{PROJECT}/app:pull,pull,pull", "x" * 5000,
+                  f"repository:127.0.0.1:5000/{PROJECT}/app:pull", f"repository:{PROJECT}/app:*"]:
+        send(f"registry scope {scope[:40]!r}", f"{jwt}&scope={urllib.parse.quote(scope, safe='')}", {200}, [dev])
+    # Many scopes: up to the limit answered, one more refused up front.
+    many = "".join(f"&scope=repository:{PROJECT}/app{i}:pull" for i in range(100))
+    send("registry 100 scopes", jwt + many, {200}, [dev])
+    send("registry 101 scopes", jwt + many + f"&scope=repository:{PROJECT}/x:pull", {400}, [dev])
+    send("registry 101 scopes in one", jwt + "&scope=" + "%20".join(f"repository:{PROJECT}/a{i}:pull" for i in range(101)),
+         {400}, [dev])
+    send("registry repeated parameters", jwt + "&service=container_registry" * 50 + f"&scope=repository:{PROJECT}/app:pull",
+         {200}, [dev])
+    # Huge query: the HTTP layer's limit, or an answer; never a 5xx.
+    send("registry huge scope", f"{jwt}&scope=" + "a" * 70_000, {200, 414}, [dev], protocol=True)
+    # Protection: a developer's push on a protected path refuses the whole request, as GitLab.
+    answer = send("registry protected push", f"{jwt}&scope={protected}", {403}, [dev])
+    if answer.status == 403 and answer.json() != {"errors": [{"code": "DENIED",
+                                                             "message": "Pushing to protected repository path forbidden"}]}:
+        h.failures.append(f"registry protected push: not GitLab's message: {answer.body!r}")
+    send("registry protected push, maintainer", f"{jwt}&scope={protected}", {200}, [maint])
+    send("registry protected push among many", jwt + "".join(f"&scope=repository:{PROJECT}/app{i}:pull" for i in range(99)) + f"&scope={protected}", {403}, [dev])
+    send("registry deploy token, protected", f"{jwt}&scope={protected}", {403},
+         [basic(h.deploy_usernames["deploy"], h.tokens["deploy"])])
+    # Methods other than GET; bodies are ignored.
+    for method in ("POST", "PUT", "DELETE", "PATCH"):
+        send(f"registry method {method}", f"{jwt}&scope=repository:{PROJECT}/app:pull", {405}, [dev], method=method)
+
+
+def text_shape(answer, protocol=False):
+    """/-/metrics and the probes answer plain text; their refusals are GitLab's JSON."""
+    if protocol and answer.status in PROTOCOL:
+        return None
+    if answer.status >= 400:
+        return shape_error(answer)
+    return None if answer.body else "empty body"
+
+
+def batch_operations(h):
+    """The operations endpoints: any query, header or method; metrics name no path or token."""
+    for path in ("/-/metrics", "/-/health", "/-/readiness", "/-/liveness"):
+        for query in ("", "?x=%FF", "?" + "a=b&" * 500, "?format=json", "?%00", "?all=1&verbose=1"):
+            h.send(f"ops {path}{query[:20]}", "GET", path + query, {200}, token=None, shape=text_shape)
+        for header in [("PRIVATE-TOKEN", UNKNOWN_TOKEN), ("Authorization", "Basic ***"), ("Accept", "application/json"),
+                       ("Accept-Encoding", "gzip;q=2, *;q=-1"), ("X-Forwarded-For", "x" * 4000)]:
+            h.send(f"ops {path} {header[0]}", "GET", path, {200}, token=None, headers=[header], shape=text_shape)
+        for method in ("POST", "PUT", "DELETE", "PATCH"):
+            h.send(f"ops {path} {method}", method, path, {405}, token=None, shape=text_shape)
+    metrics = h.send("ops metrics", "GET", "/-/metrics", {200}, token=None, shape=text_shape).body.decode()
+    for token in h.tokens.values():
+        if token in metrics:
+            h.failures.append("a token appears in /-/metrics")
+    if "hostile/" in metrics or "/projects/1/" in metrics:
+        h.failures.append("a project path appears in /-/metrics (labels must be route templates)")
+    if 'pkgprotect_registry_token_requests_total{outcome="denied"}' not in metrics:
+        h.failures.append("registry token refusals are not counted in /-/metrics")
+
+
 BATCHES = [batch_auth, batch_paths, batch_bodies, batch_patterns, batch_sizes, stalled_body_does_not_block,
-           unfinished_headers_are_cut_off, batch_pagination, batch_methods]
+           unfinished_headers_are_cut_off, batch_pagination, batch_methods, batch_registry_tokens, batch_operations]
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -660,21 +787,23 @@ def server(request, tmp_path):
         if level:
             admin(db, "member", "add", PROJECT, user, level)
         tokens[user] = admin(db, "token", "create", user)["token"]
-    tokens["deploy"] = admin(db, "deploy-token", "create", PROJECT)["token"]
-    tokens["other_deploy"] = admin(db, "deploy-token", "create", OTHER)["token"]
+    deploy_usernames = {}
+    for name, project in [("deploy", PROJECT), ("other_deploy", OTHER)]:
+        issued = admin(db, "deploy-token", "create", project)
+        tokens[name], deploy_usernames[name] = issued["token"], issued["username"]
     sql(db, tmp_path, "UPDATE tokens SET expires_at = 1 WHERE name = 'expired'")
     log = tmp_path / "server.log"
     with open(log, "wb") as output:
         proc, url = start_server(db, free_port(), log=output, env={"RUST_LOG": "debug"})
     try:
-        yield backend, proc, url, tokens, log
+        yield backend, proc, url, tokens, log, deploy_usernames
     finally:
         proc.terminate()
         proc.wait(timeout=10)
 
 
 def test_hostile_requests(server):
-    backend, proc, url, tokens, log = server
+    backend, proc, url, tokens, log, deploy_usernames = server
     port = int(url.rsplit(":", 1)[1])
     base = Hostile(url, port, proc, tokens, {})
     created = [base.send("setup", *paths(1)[f"{kind}.create"], {201}, body=valid_body(base, f"{kind}.create"))
@@ -682,6 +811,8 @@ def test_hostile_requests(server):
     assert not base.failures, base.failures
     h = Hostile(url, port, proc, tokens, {"pkg": created[0].json()["id"], "ctr": created[1].json()["id"],
                                            "project": created[0].json()["project_id"]})
+    h.protected_path = created[1].json()["repository_path_pattern"]  # a pattern without wildcards
+    h.deploy_usernames = deploy_usernames
     started = time.monotonic()
     for batch in BATCHES:
         batch(h)
@@ -711,3 +842,68 @@ def test_hostile_requests(server):
     leaked = [name for name, token in tokens.items() if token.encode() in text]
     leaked += [token for token in (UNKNOWN_TOKEN.encode(), "tökén".encode()) if token in text]
     assert not leaked, f"tokens in the server log: {leaked}"
+
+
+# --- admin commands ------------------------------------------------------------------------
+
+HOSTILE_TEXT = ["", " ", "-", "--", "../../etc/passwd", "a" * 5000, "tökén", "a'; DROP TABLE users; --",
+                "\u202egnp.exe", "%s%n", "${HOME}", "\t\n", "🦀", "1e999", "-1", "9" * 40]
+
+
+def run_admin(db, *args):
+    return subprocess.run([BIN, "admin", *db, *args], capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_hostile_admin_commands(backend, tmp_path):
+    """Every admin command with hostile arguments: a documented exit code (0 ok, 1 error,
+    2 usage), an `error: …` line (or a group's help), never a panic; the database keeps working
+    after all of them."""
+    db = database_args(backend, tmp_path, "hostile_admin")
+    admin(db, "project", "create", PROJECT)
+    admin(db, "user", "create", "maint")
+    admin(db, "member", "add", PROJECT, "maint", "maintainer")
+    existing = tmp_path / "exists.sqlite3"
+    existing.write_text("not a database")
+    cases = []
+    for text in HOSTILE_TEXT:
+        cases += [
+            ["project", "create", text], ["user", "create", text], ["user", "block", text], ["user", "unblock", text],
+            ["member", "add", PROJECT, text, "developer"], ["member", "add", text, "maint", "developer"],
+            ["member", "add", PROJECT, "maint", text], ["member", "remove", PROJECT, text],
+            ["member", "remove", text, "maint"],
+            ["token", "create", text], ["token", "create", "maint", "--scope", text],
+            ["token", "create", "maint", "--expires-at", text], ["token", "create", "maint", "--name", text],
+            ["token", "list", "--user", text], ["token", "revoke", text],
+            ["deploy-token", "create", text], ["deploy-token", "create", PROJECT, "--scope", text],
+            ["deploy-token", "create", PROJECT, "--username", text],
+            ["deploy-token", "create", PROJECT, "--expires-at", text],
+            ["audit", "--project", text], ["audit", "--limit", text],
+            ["registry-config", "--server-url", text], ["registry-config", "--registry-listen", text],
+            ["registry-config", "--storage", text], ["registry-config", "--registry-issuer", text],
+        ]
+    cases += [["token", "create", "maint", "--expires-at", date] for date in
+              ("2000-01-01", "2026-02-30", "9999-12-31", "0000-01-01", "2026-1-1", "today")]
+    cases += [["backup", str(existing)], ["backup", str(tmp_path)], ["backup", "/nonexistent/dir/x.sqlite3"],
+              ["backup", ""], ["token", "revoke", "0"], ["token", "revoke", "99999999"], ["audit", "--limit", "0"],
+              ["audit", "--limit", "4294967296"], ["nope"], ["token"], ["member", "add"]]
+    problems = []
+    codes = collections.Counter()
+    for args in cases:
+        out = run_admin(db, *args)
+        codes[out.returncode] += 1
+        said = f"admin {' '.join(a[:40] for a in args)!r}: exit {out.returncode}"
+        if out.returncode not in (0, 1, 2):
+            problems.append(f"{said}, not a documented code; stderr {out.stderr[-300:]!r}")
+        if "panicked" in out.stderr or "RUST_BACKTRACE" in out.stderr:
+            problems.append(f"{said}: panicked: {out.stderr[-300:]!r}")
+        if out.returncode != 0:
+            first = out.stderr.strip().splitlines()[0] if out.stderr.strip() else ""
+            # A command group without its subcommand shows its help (clap's usage error, exit 2).
+            shows_help = out.returncode == 2 and "\nUsage: pkgprotect admin" in out.stderr
+            if not first.startswith("error:") and not shows_help:
+                problems.append(f"{said}: stderr does not start with `error:`: {out.stderr[:300]!r}")
+    assert not problems, f"{len(problems)} bad answers:\n" + "\n".join(problems[:40])
+    # Nothing above broke the database: the project still works.
+    assert admin(db, "member", "add", PROJECT, "maint", "maintainer")["access_level"] == "maintainer"
+    print(f"hostile admin[{backend}]: {len(cases)} commands, exit codes {dict(sorted(codes.items()))}")
