@@ -344,6 +344,9 @@ fn admin(args: AdminArgs, json_output: bool) -> Result<ExitCode> {
                 registry_service,
             } => {
                 use pkgprotect_server::registry;
+                check_registry_config_flags(&server_url, &registry_listen, &registry_issuer, &registry_service)?;
+                let storage = std::path::absolute(&storage)
+                    .with_context(|| format!("cannot resolve `--storage` `{}`", storage.display()))?;
                 let key = registry::load_or_create_key(&store, &database.data_dir).await?;
                 // The registry runs elsewhere: it needs the certificate's absolute path.
                 let data_dir = std::fs::canonicalize(&database.data_dir)
@@ -389,6 +392,29 @@ fn admin(args: AdminArgs, json_output: bool) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&output)?);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a registry needs to read its configuration and reach the realm: refused here, with the
+/// flag named, rather than by the registry at its start.
+fn check_registry_config_flags(server_url: &str, listen: &str, issuer: &str, service: &str) -> Result<()> {
+    let host = server_url.strip_prefix("https://").or_else(|| server_url.strip_prefix("http://"));
+    let host_ok = host.is_some_and(|rest| {
+        let authority = rest.split('/').next().unwrap_or_default();
+        !authority.is_empty() && !authority.starts_with(':')
+    });
+    if !host_ok || server_url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        bail!("`--server-url` `{server_url}` is not an http:// or https:// URL with a host (the URL registry clients reach pkgprotect serve at)");
+    }
+    let port_ok = listen.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+    if !port_ok || listen.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        bail!("`--registry-listen` `{listen}` is not a `host:port` address");
+    }
+    for (flag, value) in [("--registry-issuer", issuer), ("--registry-service", service)] {
+        if value.is_empty() || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            bail!("`{flag}` `{value}` must be a non-empty name without spaces");
+        }
+    }
+    Ok(())
 }
 
 /// How an admin command's answer is printed without `--json`.
