@@ -75,7 +75,8 @@ step "server and CLI: tests against a throw-away PostgreSQL (SQLite ran with car
 source scripts/lib/postgres.sh
 trap pg_stop EXIT
 pg_start
-PKGPROTECT_TEST_POSTGRES_URL=$PG_URL cargo test -p pkgprotect-server --locked -- --ignored --nocapture 2>&1 \
+# 10,000 projects (both rule kinds) decided through a 2-instance pool here; 400 ran on SQLite.
+PKGPROTECT_TEST_POSTGRES_URL=$PG_URL PKGPROTECT_TEST_PROJECTS=10000 cargo test -p pkgprotect-server --locked -- --ignored --nocapture 2>&1 \
     | grep -vE '^\s*$'
 # The CLI's PostgreSQL cases (`admin backup` pointing at `pg_dump`).
 PKGPROTECT_TEST_POSTGRES_URL=$PG_URL cargo test -p pkgprotect-cli --locked --test all -- --ignored

@@ -403,7 +403,9 @@ fn check_registry_config_flags(server_url: &str, listen: &str, issuer: &str, ser
         !authority.is_empty() && !authority.starts_with(':')
     });
     if !host_ok || server_url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        bail!("`--server-url` `{server_url}` is not an http:// or https:// URL with a host (the URL registry clients reach pkgprotect serve at)");
+        bail!(
+            "`--server-url` `{server_url}` is not an http:// or https:// URL with a host (the URL registry clients reach pkgprotect serve at)"
+        );
     }
     let port_ok = listen.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
     if !port_ok || listen.chars().any(|c| c.is_whitespace() || c.is_control()) {
