@@ -5,6 +5,7 @@
 #
 #   crates/pkgprotect-server/bench/projects.sh              # 10,000 projects, 5 s per row
 #   PROJECTS=2000 DURATION=3s crates/pkgprotect-server/bench/projects.sh
+#   ACTIVES=10000 crates/pkgprotect-server/bench/projects.sh   # only the 10,000-project rows
 #
 # Prints a markdown table (the server README's Performance section comes from it).
 set -euo pipefail
@@ -15,6 +16,7 @@ WARMUP=${WARMUP:-2s}
 CONNECTIONS=${CONNECTIONS:-32}
 BATCH=${BATCH:-100}
 ENGINES=${ENGINES:-component native}
+ACTIVES=${ACTIVES:-1 1000 $PROJECTS}  # which active-project counts to measure
 
 if ! command -v wrk >/dev/null; then
     sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -90,7 +92,7 @@ for engine in $ENGINES; do
         --component "$PWD/target/pkgprotect.wasm" >"$work/server-$engine.log" 2>&1 &
     server=$!
     for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$port/-/liveness" && break; sleep 0.1; done
-    for active in 1 1000 "$PROJECTS"; do
+    for active in $ACTIVES; do
         for shape in uniform hot; do
             [ "$active" = 1 ] && [ "$shape" = hot ] && continue
             for batch in 1 "$BATCH"; do
