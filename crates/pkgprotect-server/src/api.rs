@@ -1029,18 +1029,11 @@ async fn decisions(
         })
         .collect();
     if let Some(metrics) = &state.metrics {
-        let mut outcomes = [0u64; 3];
-        for answer in &answers {
-            let slot = match (answer.get("error"), answer.get("allowed")) {
-                (Some(Value::Bool(true)), _) => 2,
-                (_, Some(Value::Bool(true))) => 0,
-                _ => 1,
-            };
-            if let Some(count) = outcomes.get_mut(slot) {
-                *count += 1;
-            }
-        }
-        metrics.decided(kind.as_str(), engine_seconds, outcomes);
+        let each = answers.iter().map(|answer| match (answer.get("error"), answer.get("allowed")) {
+            (Some(Value::Bool(true)), _) => None,
+            (_, allowed) => Some(allowed == Some(&Value::Bool(true))),
+        });
+        metrics.decided_each(kind.as_str(), engine_seconds, each);
     }
     let body = if batch { json!({ "decisions": answers }) } else { answers.into_iter().next().unwrap_or(Value::Null) };
     Ok(axum::Json(body).into_response())

@@ -102,6 +102,22 @@ impl Metrics {
         self.compile_seconds.observe(seconds);
     }
 
+    /// One engine call for decisions of `kind`, each `Some(allowed)` or `None` for an error.
+    pub fn decided_each(&self, kind: &str, seconds: f64, answers: impl IntoIterator<Item = Option<bool>>) {
+        let mut outcomes = [0u64; 3];
+        for answer in answers {
+            let index = match answer {
+                Some(true) => 0,
+                Some(false) => 1,
+                None => 2,
+            };
+            if let Some(count) = outcomes.get_mut(index) {
+                *count += 1;
+            }
+        }
+        self.decided(kind, seconds, outcomes);
+    }
+
     /// One engine call for `outcomes` (allowed, refused, error) of decisions of `kind`.
     pub fn decided(&self, kind: &str, seconds: f64, outcomes: [u64; 3]) {
         self.decision_seconds.with_label_values(&[kind]).observe(seconds);

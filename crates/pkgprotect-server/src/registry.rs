@@ -810,18 +810,8 @@ async fn grant_repository(
         let started = std::time::Instant::now();
         let answers = rules.decide_batch(&requests);
         if let Some(metrics) = &state.metrics {
-            let mut outcomes = [0u64; 3];
-            for answer in &answers {
-                let slot = match answer {
-                    Ok(decision) if decision.allowed => 0,
-                    Ok(_) => 1,
-                    Err(_) => 2,
-                };
-                if let Some(count) = outcomes.get_mut(slot) {
-                    *count += 1;
-                }
-            }
-            metrics.decided(RuleKind::ContainerRepository.as_str(), started.elapsed().as_secs_f64(), outcomes);
+            let each = answers.iter().map(|answer| answer.as_ref().ok().map(|decision| decision.allowed));
+            metrics.decided_each(RuleKind::ContainerRepository.as_str(), started.elapsed().as_secs_f64(), each);
         }
         let mut answers = answers.into_iter();
         // A rule that cannot be evaluated refuses, as GitLab's failing query would.
