@@ -119,6 +119,16 @@ def chunks(body, size=64 * 1024):
     return out + b"0\r\n\r\n"
 
 
+def json_body(answer):
+    """(the JSON body, None), or (None, why the answer is not JSON)."""
+    if not answer.headers.get("content-type", "").startswith("application/json"):
+        return None, f"content-type {answer.headers.get('content-type')!r}"
+    try:
+        return answer.json(), None
+    except ValueError:
+        return None, "body is not JSON"
+
+
 def shape_error(answer, protocol=False):
     """Why the answer is not in GitLab's shape for its status, or None."""
     status = answer.status
@@ -126,12 +136,9 @@ def shape_error(answer, protocol=False):
         return None  # the HTTP layer refused the request before any route saw it
     if status == 204:
         return None if answer.body == b"" else "204 with a body"
-    if not answer.headers.get("content-type", "").startswith("application/json"):
-        return f"content-type {answer.headers.get('content-type')!r}"
-    try:
-        body = answer.json()
-    except ValueError:
-        return "body is not JSON"
+    body, problem = json_body(answer)
+    if problem:
+        return problem
     if 200 <= status < 300:
         return None if isinstance(body, (dict, list)) else "2xx body is not an object or array"
     if not isinstance(body, dict):
@@ -652,12 +659,9 @@ def registry_shape(answer, protocol=False):
         return None
     if answer.status == 405:
         return shape_error(answer)  # the router's answer, GitLab's shape
-    if not answer.headers.get("content-type", "").startswith("application/json"):
-        return f"content-type {answer.headers.get('content-type')!r}"
-    try:
-        body = answer.json()
-    except ValueError:
-        return "body is not JSON"
+    body, problem = json_body(answer)
+    if problem:
+        return problem
     if answer.status == 200:
         ok = isinstance(body.get("token"), str) and body.get("access_token") == body["token"] \
             and isinstance(body.get("expires_in"), int) and isinstance(body.get("issued_at"), str)
