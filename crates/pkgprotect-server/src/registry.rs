@@ -687,7 +687,12 @@ async fn issue(
     log.granted = access.iter().map(|a| format!("{}:{}:{}", a.kind, a.name, a.actions.join(","))).collect();
     let now = crate::db::unix_now();
     let claims = issuer.claims(requester.username(), access, now, random_jti()?);
-    let token = issuer.sign(&claims).map_err(|e| ApiError::Internal(format!("cannot sign a registry token: {e}")))?;
+    // An RS256 signature costs a millisecond or two of CPU: not on the async runtime's threads.
+    let signer = Arc::clone(issuer);
+    let signed = tokio::task::spawn_blocking(move || signer.sign(&claims).map(|token| (token, claims))).await;
+    let (token, claims) = signed
+        .map_err(|e| ApiError::Internal(format!("the registry token signing task failed: {e}")))?
+        .map_err(|e| ApiError::Internal(format!("cannot sign a registry token: {e}")))?;
     let expires_in = claims.exp - claims.iat;
     Ok(axum::Json(json!({
         "token": token,
