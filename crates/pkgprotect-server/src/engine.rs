@@ -151,10 +151,6 @@ struct ComponentRules {
     pool: Arc<Pool>,
     id: u64,
     rules: Vec<Rule>,
-    /// Bit `i % 64`: compiled in instance `i` when last seen. A hint only (an eviction does not
-    /// clear it): it lets a request wait for an instance that holds the set rather than
-    /// compile it again in a free one.
-    compiled_in: AtomicU64,
 }
 
 impl Drop for ComponentRules {
@@ -166,38 +162,20 @@ impl Drop for ComponentRules {
 }
 
 impl ComponentRules {
-    fn compiled_bit(index: usize) -> u64 {
-        1u64 << (index % 64)
-    }
-
-    /// The slot to decide in, and its index: the set's home instance if free; else a free one
-    /// that holds the set; else wait for the home instance if it holds the set (a decision
-    /// takes microseconds, a compile far longer); else a free one, to compile it there (a busy
-    /// project gets compiled in every instance, so all of them serve it); else wait for home.
-    fn slot(&self) -> Result<(usize, std::sync::MutexGuard<'_, Slot>), HostError> {
+    /// The slot to decide in: the set's home instance if free, else the first free one after
+    /// it, else wait for the home instance.
+    fn slot(&self) -> Result<std::sync::MutexGuard<'_, Slot>, HostError> {
         let slots = &self.pool.slots;
-        let count = slots.len().max(1);
-        // The home instance, where the set is most likely compiled already: with many projects,
-        // each instance then holds about its share of the sets instead of all of them.
-        let home = usize::try_from(self.id).unwrap_or_default() % count;
-        let compiled_in = self.compiled_in.load(Ordering::Relaxed);
-        let holds = |index: usize| compiled_in & Self::compiled_bit(index) != 0;
-        let others = || (1..count).map(|offset| (home + offset) % count);
-        let try_slot =
-            |index: usize| slots.get(index).and_then(|slot| slot.try_lock().ok()).map(|guard| (index, guard));
-        if let Some(found) = try_slot(home) {
-            return Ok(found);
+        // Start at this set's home instance, where it is most likely compiled already: with many
+        // projects, each instance then holds about its share of the sets instead of all of them.
+        let start = usize::try_from(self.id).unwrap_or_default() % slots.len().max(1);
+        for offset in 0..slots.len() {
+            if let Some(Ok(slot)) = slots.get((start + offset) % slots.len()).map(Mutex::try_lock) {
+                return Ok(slot);
+            }
         }
-        if let Some(found) = others().filter(|&index| holds(index)).find_map(try_slot) {
-            return Ok(found);
-        }
-        if !holds(home)
-            && let Some(found) = others().find_map(try_slot)
-        {
-            return Ok(found);
-        }
-        let slot = slots.get(home).ok_or(HostError::InstanceUnusable)?;
-        Ok((home, slot.lock().unwrap_or_else(PoisonError::into_inner)))
+        let slot = slots.get(start % slots.len().max(1)).ok_or(HostError::InstanceUnusable)?;
+        Ok(slot.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// The memory above which a slot evicts before compiling more: three quarters of the cap.
@@ -205,12 +183,7 @@ impl ComponentRules {
         self.pool.policy.limits().memory_bytes / 4 * 3
     }
 
-    fn decide_in(
-        &self,
-        index: usize,
-        slot: &mut Slot,
-        requests: &[DecisionRequest],
-    ) -> Result<Vec<Verdict>, HostError> {
+    fn decide_in(&self, slot: &mut Slot, requests: &[DecisionRequest]) -> Result<Vec<Verdict>, HostError> {
         slot.collect_dead();
         slot.clock += 1;
         let tick = slot.clock;
@@ -224,7 +197,6 @@ impl ComponentRules {
             }
             let handle = slot.instance(&self.pool.policy)?.compile(Rules::Typed(&self.rules))?;
             slot.sets.insert(self.id, (handle, tick));
-            self.compiled_in.fetch_or(Self::compiled_bit(index), Ordering::Relaxed);
         }
         let (handle, _) = slot.sets.get(&self.id).ok_or(HostError::ForeignRuleSet)?;
         let instance = slot.instance.as_mut().ok_or(HostError::InstanceUnusable)?;
@@ -259,8 +231,8 @@ impl ComponentRules {
 
 impl CompiledRules for ComponentRules {
     fn decide_batch(&self, requests: &[DecisionRequest]) -> Vec<Result<Decision, String>> {
-        let answer = self.slot().and_then(|(index, mut slot)| {
-            let verdicts = self.decide_in(index, &mut slot, requests)?;
+        let answer = self.slot().and_then(|mut slot| {
+            let verdicts = self.decide_in(&mut slot, requests)?;
             Ok((slot, verdicts))
         });
         match answer {
@@ -300,9 +272,9 @@ impl Engine for ComponentEngine {
     /// them for lazy compilation in whichever instance decides.
     fn compile(&self, rules: Vec<Rule>) -> Result<Arc<dyn CompiledRules>, String> {
         let id = self.pool.next_set.fetch_add(1, Ordering::Relaxed);
-        let compiled = ComponentRules { pool: Arc::clone(&self.pool), id, rules, compiled_in: AtomicU64::new(0) };
-        let (index, mut slot) = compiled.slot().map_err(|error| error.to_string())?;
-        compiled.decide_in(index, &mut slot, &[]).map_err(|error| error.to_string())?;
+        let compiled = ComponentRules { pool: Arc::clone(&self.pool), id, rules };
+        let mut slot = compiled.slot().map_err(|error| error.to_string())?;
+        compiled.decide_in(&mut slot, &[]).map_err(|error| error.to_string())?;
         drop(slot);
         Ok(Arc::new(compiled))
     }
