@@ -61,7 +61,6 @@ if [ ! -f "$TOKENS" ]; then
     } >"$TOKENS.new"
     chmod 600 "$TOKENS.new"
     mv "$TOKENS.new" "$TOKENS"
-    NEW=1
 fi
 # shellcheck disable=SC1090
 source "$TOKENS"
@@ -70,10 +69,11 @@ source "$TOKENS"
     >"$DATA/serve.log" 2>&1 &
 PIDS+=($!)
 wait_for "http://127.0.0.1:$PORT/-/readiness"
-if [ "${NEW:-0}" = 1 ]; then
+RULES_URL="http://127.0.0.1:$PORT/api/v4/projects/demo%2Fapp/registry/protection/repository/rules"
+if [ "$(curl -sf -H "PRIVATE-TOKEN: $MAINTAINER_API" "$RULES_URL")" = "[]" ]; then
     curl -sf -X POST -H "PRIVATE-TOKEN: $MAINTAINER_API" -H 'Content-Type: application/json' \
         -d '{"repository_path_pattern": "demo/app/release*", "minimum_access_level_for_push": "maintainer", "minimum_access_level_for_delete": "owner"}' \
-        "http://127.0.0.1:$PORT/api/v4/projects/demo%2Fapp/registry/protection/repository/rules" >/dev/null
+        "$RULES_URL" >/dev/null
 fi
 
 admin registry-config --server-url "http://127.0.0.1:$PORT" --registry-listen "127.0.0.1:$REGISTRY_PORT" \
