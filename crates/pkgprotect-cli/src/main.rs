@@ -359,7 +359,7 @@ fn admin(args: AdminArgs, json_output: bool) -> Result<ExitCode> {
                 };
                 let settings = registry::DistributionSettings { server_url, listen: registry_listen, storage };
                 json!({
-                    "realm": format!("{}/jwt/auth", settings.server_url.trim_end_matches('/')),
+                    "realm": settings.realm(),
                     "service": auth.service,
                     "issuer": auth.issuer,
                     "rootcertbundle": auth.data_dir.join(registry::CERTIFICATE_FILE),

@@ -24,7 +24,7 @@ pub enum AdminError {
     )]
     BadPath(String),
     #[error(
-        "`{0}` is not a valid username: letters, digits, `_`, `-` and `.`, starting and ending with a letter, digit or `_`, no two special characters in a row, at most 255 characters"
+        "`{0}` is not a valid username: letters, digits, `_`, `-` and `.`, not starting with `-` nor ending with `.`, `.git` or `.atom`, no two special characters in a row, at most 255 characters"
     )]
     BadUsername(String),
     #[error(

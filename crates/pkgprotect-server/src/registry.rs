@@ -246,12 +246,19 @@ pub struct DistributionSettings {
     pub storage: PathBuf,
 }
 
+impl DistributionSettings {
+    /// The registry's `auth.token.realm`: this server's token endpoint.
+    pub fn realm(&self) -> String {
+        format!("{}/jwt/auth", self.server_url.trim_end_matches('/'))
+    }
+}
+
 /// A complete CNCF distribution (Debian's `docker-registry`) configuration whose `auth.token`
 /// trusts this server's tokens. Every value is a JSON string, which YAML reads as a
 /// double-quoted scalar, so no path or URL can break the document.
 pub fn distribution_config(auth: &RegistryAuthConfig, registry: &DistributionSettings) -> String {
     let quoted = |text: &str| serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned());
-    let realm = format!("{}/jwt/auth", registry.server_url.trim_end_matches('/'));
+    let realm = registry.realm();
     let certificate = auth.data_dir.join(CERTIFICATE_FILE);
     format!(
         "# CNCF distribution (docker-registry) configuration: pushes, pulls and deletes are
