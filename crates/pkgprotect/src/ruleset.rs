@@ -109,8 +109,10 @@ struct Trie {
     root: Vec<u32>,
     /// Length of the shortest literal, so infix walks skip start positions too close to the end.
     shortest: usize,
-    /// Bit per byte pair that starts some literal: infix walks skip start positions whose
-    /// next two bytes begin no literal (only consulted when every literal has two bytes).
+    /// Bit per hashed byte pair that starts some literal: infix walks skip start positions
+    /// whose next two bytes begin no literal (only consulted when every literal has two
+    /// bytes). 4,096 bits, not one per pair (65,536): a set's memory bounds how many
+    /// projects an engine keeps compiled, and a collision only costs a walk finding nothing.
     bigrams: Vec<u64>,
 }
 
@@ -151,9 +153,13 @@ fn append<T: Copy>(to: &mut Vec<T>, items: &[T]) -> (u32, u32) {
     (start, to.len() as u32)
 }
 
+/// Words of a start filter: 64 of 64 bits.
+const BIGRAM_WORDS: usize = 64;
+
+/// The start filter's word and bit for a byte pair: the pair folded to the filter's 12 bits.
 fn bigram_bit(first: u8, second: u8) -> (usize, u64) {
-    let pair = usize::from(first) << 8 | usize::from(second);
-    (pair >> 6, 1u64 << (pair & 63))
+    let hash = usize::from(first) << 4 ^ usize::from(second);
+    (hash >> 6, 1u64 << (hash & 63))
 }
 
 const NONE: u32 = u32::MAX;
@@ -193,7 +199,7 @@ impl Trie {
     fn node_for(&mut self, bytes: impl Iterator<Item = u8>) -> usize {
         if self.building.is_empty() {
             self.building.push(Node::default());
-            self.bigrams = vec![0; 1024];
+            self.bigrams = vec![0; BIGRAM_WORDS];
         }
         let mut at = 0usize;
         for byte in bytes {
@@ -1000,6 +1006,27 @@ mod tests {
 
     /// Rules of every shape in every kind of bucket: npm literals and a general pattern,
     /// a generic match-everything rule, a PyPI rule (user-path bucket), container rules.
+    /// Infix walks find every rule wherever its literal sits in a name, with few literals
+    /// and with more than the start filter has bits (where hashed pairs collide).
+    #[test]
+    fn infix_rules_are_found_whatever_their_number() {
+        for count in [1usize, 2, 64, 700, 5000] {
+            let given: Vec<serde_json::Value> = (0..count)
+                .map(|i| json!({"id": i + 1, "package_name_pattern": format!("*k{i}z*"), "package_type": "npm",
+                                "minimum_access_level_for_push": "maintainer"}))
+                .collect();
+            let set = rules(serde_json::Value::Array(given));
+            let dev = user(AccessLevel::Developer);
+            for i in (0..count).step_by(count.div_ceil(50)) {
+                for name in [format!("k{i}z"), format!("a-k{i}z"), format!("k{i}z-b"), format!("xyzk{i}zk{i}z")] {
+                    let ids = set.decide(&npm(&name, dev, Action::Push)).unwrap().blocking_rule_ids;
+                    assert_eq!(ids, [i as i64 + 1], "{count} literals: `{name}`");
+                }
+            }
+            assert!(set.decide(&npm("kz-none", dev, Action::Push)).unwrap().allowed);
+        }
+    }
+
     fn every_shape() -> RuleSet {
         rules(json!([
             {"id": 1, "package_name_pattern": "exact", "package_type": "npm", "minimum_access_level_for_push": "maintainer"},
