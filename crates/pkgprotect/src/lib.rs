@@ -55,7 +55,7 @@ pub use oneshot::OneShotError;
 pub use params::{ParamsMode, check_rule_params, parse_rule_params, validate_params_json};
 pub use preview::{PreviewMatch, preview};
 pub use preview_pattern::PreviewPattern;
-pub use ruleset::{DecideError, Invariant, RuleSet, RuleSetError, allowed_decision};
+pub use ruleset::{DecideError, Invariant, RuleSet, RuleSetError, allowed_decision, decision_from_summary};
 pub use validate::{Field, Rejection, RejectionStatus, ValidationContext, ValidationError, validate_rule};
 
 /// The crate version, as hosts report it.

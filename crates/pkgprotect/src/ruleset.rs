@@ -867,25 +867,30 @@ fn reason_slot(action: Action, actor: Actor) -> usize {
 
 /// The reasons `rule` gives when it blocks, per [`reason_slot`].
 fn blocked_reasons(id: i64, rule: &Rule) -> [Option<Arc<str>>; 4] {
-    let what = match rule.kind() {
-        RuleKind::Package => "package",
-        RuleKind::ContainerRepository => "container repository",
-    };
-    let pattern = rule.pattern();
     let mut reasons: [Option<Arc<str>>; 4] = Default::default();
     for action in [Action::Push, Action::Delete] {
-        if let Some(minimum) = rule.minimum_for(action)
-            && let Some(slot) = reasons.get_mut(reason_slot(action, Actor::User { access_level: minimum }))
-        {
-            *slot = Some(Arc::from(format!("blocked by rule {id} (`{pattern}`): {action} needs at least {minimum}")));
-        }
-        if let Some(slot) = reasons.get_mut(reason_slot(action, Actor::DeployToken)) {
-            *slot = Some(Arc::from(format!(
-                "blocked by rule {id} (`{pattern}`): deploy tokens may not {action} a protected {what}"
-            )));
+        for actor in [Actor::User { access_level: AccessLevel::NoAccess }, Actor::DeployToken] {
+            if let Some(slot) = reasons.get_mut(reason_slot(action, actor)) {
+                *slot = blocked_text(id, rule, action, actor).map(Arc::from);
+            }
         }
     }
     reasons
+}
+
+/// Why `rule` blocks `actor` (users by their level, not consulted here) from `action`;
+/// `None` for users when the rule has no minimum for the action, so never blocks them.
+fn blocked_text(id: i64, rule: &Rule, action: Action, actor: Actor) -> Option<String> {
+    let pattern = rule.pattern();
+    if actor == Actor::DeployToken {
+        let what = match rule.kind() {
+            RuleKind::Package => "package",
+            RuleKind::ContainerRepository => "container repository",
+        };
+        return Some(format!("blocked by rule {id} (`{pattern}`): deploy tokens may not {action} a protected {what}"));
+    }
+    let minimum = rule.minimum_for(action)?;
+    Some(format!("blocked by rule {id} (`{pattern}`): {action} needs at least {minimum}"))
 }
 
 /// Append `n` in decimal without the formatting machinery (hot path).
@@ -948,6 +953,25 @@ impl Invariant {
         Invariant::MissingReason,
         Invariant::MissingPypiPattern,
     ];
+}
+
+/// The full decision a [`Summary`] stands for, when the summary names every rule that blocks:
+/// allowed, or blocked by exactly one rule, found by id in `rules` (the rules the set was
+/// compiled from), with the reason [`RuleSet::decide`] gives. `None` when more rules block
+/// (only the set knows which) or `rules` holds no rule with that id: ask the set for the
+/// full answer then. For hosts whose fast path returns summaries (the component's `decide`),
+/// so that only refusals by several rules cross back for an explanation.
+pub fn decision_from_summary(request: &DecisionRequest, summary: Summary, rules: &[Rule]) -> Option<Decision> {
+    match summary {
+        Summary { allowed: true, blocking_rules: 0, first_blocking_rule: None } => Some(allowed_decision(request)),
+        Summary { allowed: false, blocking_rules: 1, first_blocking_rule: Some(id) } => {
+            let rule = rules.iter().find(|rule| rule.id() == Some(id))?;
+            // Only this request's reason: a one-shot's `blocked_reason` words all four.
+            let reason = Arc::from(blocked_text(id, rule, request.action, request.actor)?);
+            Some(Decision { allowed: false, blocking_rule_ids: vec![id], reason })
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use pkgprotect::{
     AccessLevel, Action, Actor, ContainerRepositoryRule, DecisionRequest, OneShotError, PackageRule, PackageType, Rule,
-    RuleSet, Summary, Target,
+    RuleSet, Summary, Target, decision_from_summary,
 };
 use pkgprotect_conformance::reference;
 use proptest::prelude::*;
@@ -121,6 +121,14 @@ proptest! {
                     prop_assert_eq!(&one_shot, &decided.clone().map_err(OneShotError::Decide), "{:?}", request);
                     let summary = set.summarize(request);
                     prop_assert_eq!(&summary, &decided.as_ref().map(Summary::of).map_err(Clone::clone));
+                    // A host rebuilding the decision from the summary gets the set's very answer,
+                    // and gives up only where the summary cannot name every blocking rule.
+                    if let (Ok(decision), Ok(summary)) = (&decided, &summary) {
+                        match decision_from_summary(request, *summary, &rules) {
+                            Some(rebuilt) => prop_assert_eq!(&rebuilt, decision),
+                            None => prop_assert!(decision.blocking_rule_ids.len() > 1, "{:?}", decision),
+                        }
+                    }
                     prop_assert_eq!(summary_once, summary.map_err(OneShotError::Decide));
                 }
             }
