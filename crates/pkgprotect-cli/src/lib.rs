@@ -385,10 +385,10 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", env = "PKGPROTECT_POOL_INSTANCES", value_parser = clap::value_parser!(u32).range(1..=512))]
     pub pool_instances: Option<u32>,
     /// Most compiled rule sets one component instance keeps; the least recently used go first.
-    #[arg(long, value_name = "N", env = "PKGPROTECT_RULE_SETS_PER_INSTANCE", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", env = "PKGPROTECT_RULE_SETS_PER_INSTANCE", default_value_t = 16_384, value_parser = clap::value_parser!(u32).range(1..))]
     pub rule_sets_per_instance: u32,
     /// Memory cap of one component instance, in MiB; an instance past three quarters of it evicts rule sets.
-    #[arg(long, value_name = "MIB", env = "PKGPROTECT_INSTANCE_MEMORY_MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(4..=4096))]
+    #[arg(long, value_name = "MIB", env = "PKGPROTECT_INSTANCE_MEMORY_MIB", default_value_t = 128, value_parser = clap::value_parser!(u32).range(4..=4096))]
     pub instance_memory_mib: u32,
     /// Most compiled rule sets the server keeps (two per project: packages and containers).
     #[arg(long, value_name = "N", env = "PKGPROTECT_CACHED_RULE_SETS", default_value_t = 50_000, value_parser = clap::value_parser!(u32).range(1..))]

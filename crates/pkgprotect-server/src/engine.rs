@@ -65,7 +65,7 @@ impl Default for PoolLimits {
     fn default() -> Self {
         PoolLimits {
             instances: std::thread::available_parallelism().map_or(2, |n| n.get()),
-            rule_sets_per_instance: 4096,
+            rule_sets_per_instance: 16_384,
         }
     }
 }
@@ -110,14 +110,21 @@ struct Slot {
     clock: u64,
     /// Ids of compiled rules dropped by the cache, whose handles this slot still holds.
     dead: Vec<u64>,
+    /// How many sets fit in the memory budget, learnt when a compile grew the instance's
+    /// memory past it; `None` until then. Linear memory never shrinks, so the memory size
+    /// cannot say when to stop evicting: once it has crossed the budget it stays above, and
+    /// evicting on every compile after that empties the instance again and again. The set
+    /// count it took to get there can: freed sets' memory is reused by the next compiles.
+    room: Option<usize>,
 }
 
 impl Slot {
     /// The instance, made anew when there is none or the last one trapped.
     fn instance(&mut self, policy: &Policy) -> Result<&mut Instance, HostError> {
         if self.instance.as_ref().is_none_or(Instance::is_unusable) {
-            // Handles of a dropped instance die with it.
+            // Handles of a dropped instance die with it, and a new one starts with no memory used.
             self.sets.clear();
+            self.room = None;
             self.instance = Some(policy.instance()?);
         }
         self.instance.as_mut().ok_or(HostError::InstanceUnusable)
@@ -133,11 +140,14 @@ impl Slot {
         }
     }
 
-    /// Drop the least recently used quarter of the sets.
+    /// Drop the least recently used eighth of the sets (at least one): enough that the next
+    /// many compiles reuse their memory, few enough that the sets in use stay.
     fn evict(&mut self) {
         let mut by_age: Vec<(u64, u64)> = self.sets.iter().map(|(&id, &(_, used))| (used, id)).collect();
-        by_age.sort_unstable();
-        let count = by_age.len().div_ceil(4);
+        let count = by_age.len().div_ceil(8);
+        if count < by_age.len() {
+            by_age.select_nth_unstable(count);
+        }
         for (_, id) in by_age.into_iter().take(count) {
             if let (Some((handle, _)), Some(instance)) = (self.sets.remove(&id), self.instance.as_mut()) {
                 let _ = instance.drop_rule_set(handle);
@@ -178,7 +188,8 @@ impl ComponentRules {
         Ok(slot.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// The memory above which a slot evicts before compiling more: three quarters of the cap.
+    /// The memory a slot's sets may grow its instance to: three quarters of the cap, so that
+    /// a compile started just below it still fits.
     fn memory_budget(&self) -> usize {
         self.pool.policy.limits().memory_bytes / 4 * 3
     }
@@ -190,13 +201,18 @@ impl ComponentRules {
         if let Some((_, used)) = slot.sets.get_mut(&self.id) {
             *used = tick;
         } else {
-            let over_count = slot.sets.len() >= self.pool.limits.rule_sets_per_instance;
-            let over_memory = slot.instance.as_ref().is_some_and(|i| i.memory_bytes() > self.memory_budget());
-            if over_count || over_memory {
+            let room = slot.room.unwrap_or(usize::MAX).min(self.pool.limits.rule_sets_per_instance);
+            if slot.sets.len() >= room {
                 slot.evict();
             }
-            let handle = slot.instance(&self.pool.policy)?.compile(Rules::Typed(&self.rules))?;
+            let instance = slot.instance(&self.pool.policy)?;
+            let before = instance.memory_bytes();
+            let handle = instance.compile(Rules::Typed(&self.rules))?;
+            let after = instance.memory_bytes();
             slot.sets.insert(self.id, (handle, tick));
+            if after > before && after > self.memory_budget() {
+                slot.room = Some(slot.sets.len().min(slot.room.unwrap_or(usize::MAX)));
+            }
         }
         let (handle, _) = slot.sets.get(&self.id).ok_or(HostError::ForeignRuleSet)?;
         let instance = slot.instance.as_mut().ok_or(HostError::InstanceUnusable)?;
@@ -444,5 +460,76 @@ fn evict_oldest_tenth(sets: &mut HashMap<(i64, RuleKind), Cached>) {
     let count = by_age.len().div_ceil(10);
     for (_, key) in by_age.into_iter().take(count) {
         sets.remove(&key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pkgprotect::{AccessLevel, Action, Actor, PackageRule, PackageType, Target};
+
+    fn policy(memory_bytes: usize) -> Policy {
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/pkgprotect.wasm");
+        let limits = pkgprotect_host::Limits { memory_bytes, ..Default::default() };
+        Policy::load_with(&path, limits).expect("target/pkgprotect.wasm (scripts/build-component.sh)")
+    }
+
+    /// Five npm rules of project `i`, the shapes `bench/projects.sh` stores.
+    fn project_rules(i: i64) -> Vec<Rule> {
+        [format!("@p{i}/core"), format!("@p{i}/lib-*"), "*-tool".into(), format!("*core{i}*"), "@internal/*".into()]
+            .into_iter()
+            .zip(1..)
+            .map(|(pattern, n)| {
+                Rule::Package(PackageRule {
+                    id: Some(i * 10 + n),
+                    project_id: Some(i),
+                    package_name_pattern: pattern,
+                    package_type: PackageType::Npm,
+                    minimum_access_level_for_push: Some(AccessLevel::Maintainer),
+                    minimum_access_level_for_delete: None,
+                })
+            })
+            .collect()
+    }
+
+    fn push(i: i64) -> DecisionRequest {
+        DecisionRequest {
+            target: Target::Package { name: format!("@p{i}/lib-x"), package_type: PackageType::Npm },
+            action: Action::Push,
+            actor: Actor::User { access_level: AccessLevel::Developer },
+        }
+    }
+
+    /// An instance's memory never shrinks, so once it has grown past the budget the memory
+    /// size cannot tell the pool to stop evicting: it learns how many sets fit instead. More
+    /// projects than fit then keep the instance nearly full, every answer right, and the
+    /// instance alive — rather than emptied by a quarter on every compile.
+    #[test]
+    fn a_full_instance_keeps_as_many_sets_as_fit() {
+        let cap = 4 << 20;
+        let engine = ComponentEngine::with_limits(policy(cap), PoolLimits { instances: 1, rule_sets_per_instance: 1 << 20 });
+        let projects: Vec<Arc<dyn CompiledRules>> =
+            (0..1200).map(|i| engine.compile(project_rules(i)).expect("compiles")).collect();
+        let room = {
+            let slot = engine.pool.slots[0].lock().unwrap();
+            let room = slot.room.expect("1,200 sets outgrow 3 MiB: the slot learnt how many fit");
+            assert!((50..1200).contains(&room), "room {room}");
+            assert!(slot.sets.len() <= room && slot.sets.len() >= room - room / 8 - 1, "{} of {room}", slot.sets.len());
+            assert!(slot.instance.as_ref().is_some_and(|i| !i.is_unusable() && i.memory_bytes() <= cap));
+            room
+        };
+        // Every project again, in turn: each a miss for most, all answered, the set count
+        // staying within an eighth of what fits.
+        for (i, rules) in projects.iter().enumerate() {
+            let answers = rules.decide_batch(&[push(i as i64)]);
+            let decision = answers[0].as_ref().expect("decided");
+            assert_eq!(decision.blocking_rule_ids, [i as i64 * 10 + 2]);
+            let slot = engine.pool.slots[0].lock().unwrap();
+            let (held, now) = (slot.sets.len(), slot.room.unwrap());
+            assert!(now >= room / 2, "after project {i}: room fell from {room} to {now}");
+            assert!(held <= now && held >= now - now / 8 - 1, "after project {i}: {held} sets of {now}");
+        }
+        let slot = engine.pool.slots[0].lock().unwrap();
+        assert!(slot.instance.as_ref().is_some_and(|i| !i.is_unusable() && i.memory_bytes() <= cap));
     }
 }
