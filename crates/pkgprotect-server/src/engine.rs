@@ -219,7 +219,9 @@ impl ComponentRules {
         instance.decide_batch(handle, requests)
     }
 
-    /// The full answers: verdicts for all, explanations only for the requests not allowed.
+    /// The full answers: verdicts for all; for a refusal, its summary (scalars across the
+    /// boundary), from which the core rebuilds the answer when one rule blocks, and the
+    /// component's explanation only when several do or the decision failed.
     fn explain_refusals(
         &self,
         slot: &mut Slot,
@@ -237,9 +239,23 @@ impl ComponentRules {
             .zip(verdicts)
             .map(|(request, verdict)| match verdict {
                 Verdict::Allowed => Ok(pkgprotect::allowed_decision(request)),
-                Verdict::Blocked | Verdict::Undecidable => {
-                    instance.explain(handle, request).map_err(|error| error.to_string())
+                Verdict::Blocked => {
+                    let summary = instance.decide(handle, request).ok();
+                    let rebuilt =
+                        summary.and_then(|summary| pkgprotect::decision_from_summary(request, summary, &self.rules));
+                    let decision = match rebuilt {
+                        Some(decision) => Ok(decision),
+                        None => instance.explain(handle, request).map_err(|error| error.to_string()),
+                    };
+                    match decision {
+                        // On doubt, refuse: the engine contradicted its own batch answer.
+                        Ok(decision) if decision.allowed => {
+                            Err("the component allowed a request its batch answer refused".into())
+                        }
+                        other => other,
+                    }
                 }
+                Verdict::Undecidable => instance.explain(handle, request).map_err(|error| error.to_string()),
             })
             .collect()
     }
