@@ -6,6 +6,7 @@
 #   crates/pkgprotect-server/bench/projects.sh              # 10,000 projects, 5 s per row
 #   PROJECTS=2000 DURATION=3s crates/pkgprotect-server/bench/projects.sh
 #   ACTIVES=10000 crates/pkgprotect-server/bench/projects.sh   # only the 10,000-project rows
+#   PKGPROTECT_BIN=/tmp/old/pkgprotect COMPONENT=/tmp/old/pkgprotect.wasm …  # another build
 #
 # Prints a markdown table (the server README's Performance section comes from it).
 set -euo pipefail
@@ -16,15 +17,21 @@ WARMUP=${WARMUP:-2s}
 CONNECTIONS=${CONNECTIONS:-32}
 BATCH=${BATCH:-100}
 ENGINES=${ENGINES:-component native}
+SERVE_ARGS=${SERVE_ARGS:-}  # more `serve` flags, e.g. "--instance-memory-mib 128"
 ACTIVES=${ACTIVES:-1 1000 $PROJECTS}  # which active-project counts to measure
 
 if ! command -v wrk >/dev/null; then
     sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
     $sudo apt-get install -y -qq wrk >/dev/null 2>&1 || { $sudo apt-get update -qq && $sudo apt-get install -y -qq wrk >/dev/null; }
 fi
-[ -f target/pkgprotect.wasm ] || scripts/build-component.sh >/dev/null
-cargo build -q --release --locked -p pkgprotect-cli
-pp=$PWD/target/release/pkgprotect
+# Another build side by side (e.g. before and after a change): PKGPROTECT_BIN and COMPONENT.
+COMPONENT=${COMPONENT:-$PWD/target/pkgprotect.wasm}
+pp=${PKGPROTECT_BIN:-}
+if [ -z "$pp" ]; then
+    [ -f target/pkgprotect.wasm ] || scripts/build-component.sh >/dev/null
+    cargo build -q --release --locked -p pkgprotect-cli
+    pp=$PWD/target/release/pkgprotect
+fi
 work=$(mktemp -d /tmp/pkgprotect-projects.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
@@ -81,37 +88,74 @@ request = function()
 end
 LUA
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# The sweep before a row's warm-up: every active project in turn, SWEEPS times, so that
+# every pool instance has compiled the sets the row uses (a random warm-up of 10,000 projects
+# at batch rates reaches a third of them, and the row would measure compiles, not decisions).
+# Python with keep-alive connections: wrk cannot stop after a number of requests.
+cat > "$work/sweep.py" <<'PY'
+import http.client, os, sys, threading
+port, active, sweeps = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+headers = {"Content-Type": "application/json", "PRIVATE-TOKEN": os.environ["TOKEN"]}
+failures = []
+def sweep(worker, workers):
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    for n in range(worker, active * sweeps, workers):
+        p = n % active + 1
+        body = '{"package_name":"@p%d/lib-0","package_type":"npm","action":"push"}' % p
+        connection.request("POST", f"/api/v4/projects/{p}/packages/protection/decisions", body, headers)
+        response = connection.getresponse()
+        response.read()
+        if response.status != 200:
+            failures.append((p, response.status))
+threads = [threading.Thread(target=sweep, args=(w, 16)) for w in range(16)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+if failures:
+    sys.exit(f"sweep: {len(failures)} requests failed, first {failures[0]}")
+PY
+SWEEPS=${SWEEPS:-3}
+
 rate() { sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$1"; }
 pct() { awk -v p="$2" '$1 == p {print $2}' "$1"; }
 
-declare -A rates
-rows=()
+# Every engine's server runs at once (one SQLite file, read only here), and each row is
+# measured for every engine back to back: the machine's drift then hits both sides of a ratio.
+declare -A rates ports servers
 for engine in $ENGINES; do
-    "$pp" serve --data-dir "$work/data" --listen "127.0.0.1:$port" --engine "$engine" \
-        --component "$PWD/target/pkgprotect.wasm" >"$work/server-$engine.log" 2>&1 &
-    server=$!
-    for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$port/-/liveness" && break; sleep 0.1; done
-    for active in $ACTIVES; do
-        for shape in uniform hot; do
-            [ "$active" = 1 ] && [ "$shape" = hot ] && continue
-            for batch in 1 "$BATCH"; do
-                # The same load first, unmeasured: each instance compiles the sets it serves.
+    ports[$engine]=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    "$pp" serve --data-dir "$work/data" --listen "127.0.0.1:${ports[$engine]}" --engine "$engine" \
+        --component "$COMPONENT" $SERVE_ARGS >"$work/server-$engine.log" 2>&1 &
+    servers[$engine]=$!
+    for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:${ports[$engine]}/-/liveness" && break; sleep 0.1; done
+done
+rows=()
+for active in $ACTIVES; do
+    for engine in $ENGINES; do
+        python3 "$work/sweep.py" "${ports[$engine]}" "$active" "$SWEEPS"
+    done
+    for shape in uniform hot; do
+        [ "$active" = 1 ] && [ "$shape" = hot ] && continue
+        for batch in 1 "$BATCH"; do
+            for engine in $ENGINES; do
+                url="http://127.0.0.1:${ports[$engine]}"
+                # The same load first, unmeasured.
                 ACTIVE=$active SHAPE=$shape BATCH_SIZE=$batch wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" \
-                    -s "$work/pick.lua" "http://127.0.0.1:$port" >/dev/null 2>&1
+                    -s "$work/pick.lua" "$url" >/dev/null 2>&1
                 ACTIVE=$active SHAPE=$shape BATCH_SIZE=$batch wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency \
-                    -s "$work/pick.lua" "http://127.0.0.1:$port" >"$work/wrk.txt" 2>&1
+                    -s "$work/pick.lua" "$url" >"$work/wrk.txt" 2>&1
                 if grep -q "Non-2xx" "$work/wrk.txt"; then cat "$work/wrk.txt" >&2; tail -20 "$work/server-$engine.log" >&2; exit 1; fi
                 rps=$(rate "$work/wrk.txt")
                 key="$active-$shape-$batch"
                 rates[$engine-$key]=$(python3 -c "print($rps * $batch)")
-                rss=$(ps -o rss= -p "$server" | tr -d ' ')
+                rss=$(ps -o rss= -p "${servers[$engine]}" | tr -d ' ')
                 rows+=("$engine|$key|$(python3 -c "print(f'{$rps * $batch:,.0f}')")|$(pct "$work/wrk.txt" 50%)|$(pct "$work/wrk.txt" 99%)|$((rss / 1024)) MiB")
             done
         done
     done
-    kill "$server"; wait "$server" 2>/dev/null || true
 done
+for engine in $ENGINES; do kill "${servers[$engine]}"; wait "${servers[$engine]}" 2>/dev/null || true; done
+# Component rows first, then native, as the README's table reads.
+mapfile -t rows < <(printf '%s\n' "${rows[@]}" | awk -F'|' '{print ($1 == "component" ? 0 : 1) "\t" NR "\t" $0}' | sort -k1,1n -k2,2n | cut -f3-)
 
 echo "| engine | active projects | requests | decisions/s | p50 | p99 | resident memory | component ÷ native |"
 echo "|---|---|---|---|---|---|---|---|"
@@ -127,4 +171,4 @@ for row in "${rows[@]}"; do
     printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$engine" "$label" "$requests" "$decisions" "$p50" "$p99" "$rss" "$ratio"
 done
 echo
-echo "wrk -t1 -c$CONNECTIONS -d$DURATION on 127.0.0.1, server and wrk sharing $(nproc) cores; SQLite; $PROJECTS projects × (5 npm + 2 container rules); a developer deciding package pushes; hot = 90% of requests on 1% of the active projects; each row after a $WARMUP warm-up of the same load; resident memory after the row."
+echo "wrk -t1 -c$CONNECTIONS -d$DURATION on 127.0.0.1, server and wrk sharing $(nproc) cores; SQLite; $PROJECTS projects × (5 npm + 2 container rules); a developer deciding package pushes; hot = 90% of requests on 1% of the active projects; each active count after $SWEEPS sweeps over its projects, each row after a $WARMUP warm-up of the same load; engines measured row by row, back to back; resident memory after the row."
