@@ -523,7 +523,8 @@ mod tests {
     #[test]
     fn a_full_instance_keeps_as_many_sets_as_fit() {
         let cap = 4 << 20;
-        let engine = ComponentEngine::with_limits(policy(cap), PoolLimits { instances: 1, rule_sets_per_instance: 1 << 20 });
+        let engine =
+            ComponentEngine::with_limits(policy(cap), PoolLimits { instances: 1, rule_sets_per_instance: 1 << 20 });
         let projects: Vec<Arc<dyn CompiledRules>> =
             (0..1200).map(|i| engine.compile(project_rules(i)).expect("compiles")).collect();
         let room = {

@@ -1036,8 +1036,10 @@ mod tests {
     fn infix_rules_are_found_whatever_their_number() {
         for count in [1usize, 2, 64, 700, 5000] {
             let given: Vec<serde_json::Value> = (0..count)
-                .map(|i| json!({"id": i + 1, "package_name_pattern": format!("*k{i}z*"), "package_type": "npm",
-                                "minimum_access_level_for_push": "maintainer"}))
+                .map(|i| {
+                    json!({"id": i + 1, "package_name_pattern": format!("*k{i}z*"), "package_type": "npm",
+                                "minimum_access_level_for_push": "maintainer"})
+                })
                 .collect();
             let set = rules(serde_json::Value::Array(given));
             let dev = user(AccessLevel::Developer);
