@@ -239,10 +239,16 @@ impl ComponentRules {
             .zip(verdicts)
             .map(|(request, verdict)| match verdict {
                 Verdict::Allowed => Ok(pkgprotect::allowed_decision(request)),
-                Verdict::Blocked => {
-                    let summary = instance.decide(handle, request).ok();
-                    let rebuilt =
-                        summary.and_then(|summary| pkgprotect::decision_from_summary(request, summary, &self.rules));
+                refused => {
+                    // A refusal by one rule is rebuilt from the scalar summary; the others
+                    // (several rules, or the decision failed) need the component's explanation.
+                    let rebuilt = match refused {
+                        Verdict::Blocked => instance
+                            .decide(handle, request)
+                            .ok()
+                            .and_then(|summary| pkgprotect::decision_from_summary(request, summary, &self.rules)),
+                        _ => None,
+                    };
                     let decision = match rebuilt {
                         Some(decision) => Ok(decision),
                         None => instance.explain(handle, request).map_err(|error| error.to_string()),
@@ -255,7 +261,6 @@ impl ComponentRules {
                         other => other,
                     }
                 }
-                Verdict::Undecidable => instance.explain(handle, request).map_err(|error| error.to_string()),
             })
             .collect()
     }

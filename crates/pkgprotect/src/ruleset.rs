@@ -1028,8 +1028,6 @@ mod tests {
         assert!(set.decide(&request("abcd", user(AccessLevel::Maintainer))).unwrap().allowed);
     }
 
-    /// Rules of every shape in every kind of bucket: npm literals and a general pattern,
-    /// a generic match-everything rule, a PyPI rule (user-path bucket), container rules.
     /// Infix walks find every rule wherever its literal sits in a name, with few literals
     /// and with more than the start filter has bits (where hashed pairs collide).
     #[test]
@@ -1053,6 +1051,8 @@ mod tests {
         }
     }
 
+    /// Rules of every shape in every kind of bucket: npm literals and a general pattern,
+    /// a generic match-everything rule, a PyPI rule (user-path bucket), container rules.
     fn every_shape() -> RuleSet {
         rules(json!([
             {"id": 1, "package_name_pattern": "exact", "package_type": "npm", "minimum_access_level_for_push": "maintainer"},
