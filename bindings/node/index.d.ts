@@ -1,4 +1,4 @@
-// Types of @pkgprotect/node (index.js), contract pkgprotect:policy@0.2.0. The API is the JS
+// Types of @pkgprotect/node (index.js), contract pkgprotect:policy@0.2.1. The API is the JS
 // bindings' (bindings/js): data records keep GitLab's REST snake_case names, functions and
 // options are camelCase, so code typed against one fits the other.
 
@@ -228,7 +228,7 @@ export function parseRule(rule: RuleParams, options: ValidateOptions): Rule;
 /** Which of `names` `pattern` matches, as a rule for targets of `options.kind` would. */
 export function preview(pattern: string, names: string[], options: PreviewOptions): Preview;
 
-/** The contract version the component implements, `"0.2.0"`. */
+/** The contract version the component implements, `"0.2.1"`. */
 export function version(): string;
 
 /** The core engine's version inside the component. */

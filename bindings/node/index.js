@@ -1,5 +1,5 @@
 // @pkgprotect/node: GitLab-exact package protection rules for Node, answered by the very
-// pkgprotect.wasm component every other host runs (contract pkgprotect:policy@0.2.0,
+// pkgprotect.wasm component every other host runs (contract pkgprotect:policy@0.2.1,
 // transpiled by jco into generated/). This file only translates GitLab-shaped JSON to the WIT
 // types and back (lib/convert.js) and turns the component's `err` results into typed errors
 // built from their data (lib/errors.js). The API is the JS bindings' (bindings/js).
@@ -32,7 +32,7 @@ import { DecisionError, fail, PkgprotectError, RuleSetError, RuleValidationError
 export { DecisionError, PkgprotectError, RuleSetError, RuleValidationError };
 
 /** The contract this SDK translates; a component of another version is refused at import. */
-const CONTRACT = "0.2.0";
+const CONTRACT = "0.2.1";
 
 let component;
 try {
@@ -62,7 +62,7 @@ function errPayload(error) {
   throw error;
 }
 
-/** The contract version the component implements, `"0.2.0"`. */
+/** The contract version the component implements, `"0.2.1"`. */
 export function version() {
   return api.version();
 }

@@ -118,7 +118,7 @@ def version_row(calls: int = 1000) -> tuple:
     """This component's cheapest call: `version()` through `Func` itself, no SDK code."""
     rt = _runtime.runtime()
     func, store = rt.funcs["version"], rt.store
-    assert func(store) == "0.2.0"
+    assert func(store) == "0.2.1"
     return ("this component's `version()` through `Func`", lambda: [func(store) for _ in range(calls)], calls, None)
 
 

@@ -1,6 +1,6 @@
 //! The native core against the component through the host crate, on the same inputs
 //! (format: `common/decide_input.rs`): compiling the rules, every decision field (the scalar
-//! `decide`, the full `explain`, the one-shot scan, a batch verdict), and GitLab's
+//! `decide`, the full `explain`, the one-shot scan, a batch's verdict and summary), and GitLab's
 //! validation of each rule must be identical. Needs `target/pkgprotect.wasm`
 //! (`scripts/build-component.sh`), or `PKGPROTECT_COMPONENT=path`.
 #![no_main]
@@ -44,6 +44,9 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(one_shot, summary, "one-shot {request:?} rules {rules:?}");
             let verdicts = component.decide_batch(std::slice::from_ref(&request)).expect("no host failure");
             assert_eq!(verdicts, [Verdict::of(&summary)], "batch {request:?}");
+            let all = component.decide_all(std::slice::from_ref(&request)).expect("no host failure");
+            let all: Vec<_> = all.into_iter().map(|answer| answer.map_err(|error| error.message)).collect();
+            assert_eq!(all, [summary], "decide-all {request:?}");
         }
         (Err(_), Err(HostError::RulesRefused(_))) => {}
         (native, component) => panic!("compile disagrees: native {:?}, component {:?}", native.err(), component.err()),

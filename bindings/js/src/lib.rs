@@ -38,9 +38,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 
-/// The contract these bindings implement: `package pkgprotect:policy@0.2.0` in
+/// The contract these bindings implement: `package pkgprotect:policy@0.2.1` in
 /// `crates/pkgprotect-component/wit/policy.wit` (a test checks that they agree).
-const CONTRACT_VERSION: &str = "0.2.0";
+const CONTRACT_VERSION: &str = "0.2.1";
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -232,7 +232,7 @@ export class DecisionError extends PkgprotectError {
 }
 "#;
 
-/// The contract version, `0.2.0`: the same API as every pkgprotect host of this contract.
+/// The contract version, `0.2.1`: the same API as every pkgprotect host of this contract.
 #[wasm_bindgen]
 pub fn version() -> String {
     CONTRACT_VERSION.to_owned()

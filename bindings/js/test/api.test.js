@@ -84,7 +84,7 @@ test("the browser entry (index.js) exports the same API, its init() and the same
 
 test("version() is the contract's, engineVersion() the core crate's", () => {
   const wit = readFileSync(new URL("../../../crates/pkgprotect-component/wit/policy.wit", import.meta.url), "utf8");
-  assert.equal(version(), "0.2.0");
+  assert.equal(version(), "0.2.1");
   assert.match(wit, new RegExp(`^package pkgprotect:policy@${version().replaceAll(".", "\\.")};$`, "m"));
   const cargo = readFileSync(new URL("../../../Cargo.toml", import.meta.url), "utf8");
   const [, workspaceVersion] = cargo.match(/\[workspace\.package\][^[]*?version = "([^"]+)"/s);

@@ -44,7 +44,7 @@ try {
   fail(`jco transpile failed on \`${source}\` (exit ${error.status ?? error.signal})`);
 }
 // The SDK speaks one contract: a component of another version fails here rather than at import.
-const CONTRACT = "0.2.0";
+const CONTRACT = "0.2.1";
 let found;
 try {
   const { api } = await import(pathToFileURL(join(staging, "pkgprotect.js")).href);

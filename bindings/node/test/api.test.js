@@ -45,7 +45,7 @@ const summaryOf = ({ allowed, blocking_rule_ids: ids }) => ({
 });
 
 test("version() is the contract's, engineVersion() the workspace's", () => {
-  assert.equal(version(), "0.2.0");
+  assert.equal(version(), "0.2.1");
   const manifest = readFileSync(new URL("../../../Cargo.toml", import.meta.url), "utf8");
   const workspace = /\[workspace\.package\][\s\S]*?\nversion = "([^"]+)"/.exec(manifest);
   assert.equal(engineVersion(), workspace[1]);

@@ -48,7 +48,7 @@ test("a component of contract 0.1.0: exit 1 naming both versions, generated/ unt
   assert.equal(result.status, 1, result.stderr);
   assert.match(
     result.stderr,
-    /^error: `.*old\.wasm` implements contract `0\.1\.0`, this SDK speaks pkgprotect:policy@0\.2\.0: rebuild it with scripts\/build-component\.sh\n$/,
+    /^error: `.*old\.wasm` implements contract `0\.1\.0`, this SDK speaks pkgprotect:policy@0\.2\.1: rebuild it with scripts\/build-component\.sh\n$/,
   );
   assert.deepEqual(generated("component.json"), before);
   assert.equal(existsSync(join(packageDir, "generated.tmp")), false);

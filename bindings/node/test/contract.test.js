@@ -14,7 +14,7 @@ test("importing the SDK over a component of contract 0.1.0 throws, naming both v
   await assert.rejects(importCopy(dir), {
     name: "Error",
     message:
-      "@pkgprotect/node speaks pkgprotect:policy@0.2.0, but the component in generated/ reports `0.1.0`: " +
+      "@pkgprotect/node speaks pkgprotect:policy@0.2.1, but the component in generated/ reports `0.1.0`: " +
       "rebuild it (scripts/build-component.sh, then `npm run build` in bindings/node)",
   });
 });
@@ -46,7 +46,7 @@ class RuleSet {
   [Symbol.dispose]() {}
 }
 export const api = {
-  version: () => "0.2.0",
+  version: () => "0.2.1",
   decide: () => { throw new ComponentError({ tag: "cannot-decide", val: internal }); },
   explain: () => { throw new ComponentError({ tag: "rules-refused", val: { cause: { tag: "too-many-rules" }, message: "a rule set holds at most 4,294,967,295 rules" } }); },
 };

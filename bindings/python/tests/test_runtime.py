@@ -50,21 +50,21 @@ def fake_component(version, interface_version):
 @pytest.mark.parametrize(
     "component, found, message",
     [
-        (fake_component("0.1.0", "0.1.0"), "0.1.0", "pkgprotect.wasm implements contract `0.1.0`, this SDK needs `0.2.0`"),
-        (fake_component("0.2.1", "0.2.0"), "0.2.1", "pkgprotect.wasm implements contract `0.2.1`, this SDK needs `0.2.0`"),
-        ("(component)", None, "pkgprotect.wasm does not export pkgprotect:policy, this SDK needs `0.2.0`"),
+        (fake_component("0.1.0", "0.1.0"), "0.1.0", "pkgprotect.wasm implements contract `0.1.0`, this SDK needs `0.2.1`"),
+        (fake_component("0.2.2", "0.2.1"), "0.2.2", "pkgprotect.wasm implements contract `0.2.2`, this SDK needs `0.2.1`"),
+        ("(component)", None, "pkgprotect.wasm does not export pkgprotect:policy, this SDK needs `0.2.1`"),
     ],
 )
 def test_another_contract_is_refused_at_load(component, found, message):
     with pytest.raises(pkgprotect.ContractError) as caught:
         _runtime.Runtime(component)
-    assert (caught.value.found, caught.value.expected, str(caught.value)) == (found, "0.2.0", message)
+    assert (caught.value.found, caught.value.expected, str(caught.value)) == (found, "0.2.1", message)
     assert isinstance(caught.value, pkgprotect.EngineError)
 
 
 def test_a_component_missing_an_export_is_refused():
-    with pytest.raises(pkgprotect.EngineError, match=r"does not export `pkgprotect:policy/api@0.2.0#engine-version`"):
-        _runtime.Runtime(fake_component("0.2.0", "0.2.0"))
+    with pytest.raises(pkgprotect.EngineError, match=r"does not export `pkgprotect:policy/api@0.2.1#engine-version`"):
+        _runtime.Runtime(fake_component("0.2.1", "0.2.1"))
 
 
 def test_a_trap_resets_the_instance_and_resources_are_made_again(monkeypatch, rule_set):
@@ -107,7 +107,7 @@ def test_resources_dying_in_a_reference_cycle_are_still_dropped(demo_rules):
     del rule_set
     gc.collect()
     assert len(runtime._pending_drops) == 1
-    assert pkgprotect.version() == "0.2.0"  # drops it without error
+    assert pkgprotect.version() == "0.2.1"  # drops it without error
     assert runtime._pending_drops == []
 
 

@@ -8,7 +8,7 @@ NPM_RULE = {"package_name_pattern": "@demo/*", "package_type": "npm", "minimum_a
 
 
 def test_versions():
-    assert pkgprotect.version() == pkgprotect.CONTRACT_VERSION == "0.2.0"
+    assert pkgprotect.version() == pkgprotect.CONTRACT_VERSION == "0.2.1"
     major, minor, patch = pkgprotect.engine_version().split(".")
     assert all(part.isdigit() for part in (major, minor, patch))
 

@@ -25,7 +25,7 @@ pub(crate) mod bindings {
 }
 
 /// The contract this guest implements: `package pkgprotect:policy@…` in `wit/policy.wit`.
-const CONTRACT_VERSION: &str = "0.2.0";
+const CONTRACT_VERSION: &str = "0.2.1";
 
 #[derive(Debug)]
 pub struct Component;
@@ -38,11 +38,10 @@ pub struct CompiledRules(pkgprotect::RuleSet);
 #[derive(Debug)]
 pub struct Names(pkgprotect::NameList);
 
+// Through one `Vec<Rule>`, whatever the source: a second iterator type for `RuleSet::new`
+// (the typed list mapped on the fly) cost the component 1,961 bytes.
 fn compile(rules: RuleSource) -> Result<pkgprotect::RuleSet, pkgprotect::RuleSetError> {
-    match rules {
-        RuleSource::Typed(rules) => pkgprotect::RuleSet::new(rules.into_iter().map(convert::core_rule)),
-        RuleSource::GitlabJson(json) => pkgprotect::RuleSet::from_gitlab_json(&json),
-    }
+    pkgprotect::RuleSet::new(core_rules(rules)?)
 }
 
 fn core_rules(rules: RuleSource) -> Result<Vec<pkgprotect::Rule>, pkgprotect::RuleSetError> {
@@ -146,6 +145,18 @@ impl GuestRuleSet for CompiledRules {
                 let answer =
                     self.0.summarize_name(kind, &request.name, core_action(request.action), core_actor(request.actor));
                 wit_verdict(&answer)
+            })
+            .collect()
+    }
+
+    fn decide_all(&self, requests: Vec<DecisionRequest>) -> Vec<Option<Decision>> {
+        requests
+            .iter()
+            .map(|request| {
+                let kind = core_target_kind(request.kind);
+                let answer =
+                    self.0.summarize_name(kind, &request.name, core_action(request.action), core_actor(request.actor));
+                answer.ok().map(wit_decision)
             })
             .collect()
     }

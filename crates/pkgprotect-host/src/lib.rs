@@ -1,4 +1,4 @@
-//! Embeds the pkgprotect WebAssembly component (contract `pkgprotect:policy@0.2.0`) in Rust
+//! Embeds the pkgprotect WebAssembly component (contract `pkgprotect:policy@0.2.1`) in Rust
 //! programs: wasmtime configured once, the component compiled once and pre-instantiated,
 //! resource limits on by default, and a typed API over the core's own types.
 //!
@@ -53,7 +53,7 @@ use wasmtime::component::{Component, InstancePre, Linker, ResourceAny};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store};
 
 /// The contract this crate speaks; a component exporting another version is refused at load.
-pub const CONTRACT_VERSION: &str = "0.2.0";
+pub const CONTRACT_VERSION: &str = "0.2.1";
 
 /// The contract's WIT text, for hosts that type values themselves (e.g. WAVE parsing).
 pub const WIT: &str = include_str!("../wit/policy.wit");
@@ -279,7 +279,7 @@ impl Policy {
         trap_error(error, &self.inner.limits)
     }
 
-    /// The contract version the component implements (`0.2.0`).
+    /// The contract version the component implements (`0.2.1`).
     pub fn version(&self) -> Result<String, HostError> {
         let (mut store, api) = self.api()?;
         api.call_version(&mut store).map_err(|e| self.trap(e))
@@ -500,6 +500,37 @@ impl Instance {
         Ok(verdicts.into_iter().map(convert::core_verdict).collect())
     }
 
+    /// GitLab's answer to each request, in order, as scalars, in one call: the batch for
+    /// hosts that explain refusals (a refusal by one rule is rebuilt with
+    /// [`pkgprotect::decision_from_summary`]). A request the component cannot decide is asked
+    /// again alone, for its typed error.
+    pub fn decide_all(
+        &mut self,
+        set: &RuleSetHandle,
+        requests: &[DecisionRequest],
+    ) -> Result<Vec<Result<Summary, DecideError>>, HostError> {
+        let resource = self.own(set)?;
+        let wit_requests: Vec<_> = requests.iter().map(convert::wit_request).collect();
+        let answers =
+            self.call(|exports, _, store| exports.rule_set().call_decide_all(store, resource, &wit_requests))?;
+        let mut decided = Vec::with_capacity(answers.len());
+        for (answer, request) in answers.into_iter().zip(requests) {
+            decided.push(match answer {
+                Some(summary) => Ok(convert::core_summary(summary)),
+                None => match self.decide(set, request) {
+                    Err(HostError::CannotDecide(error)) => Err(error),
+                    Err(other) => return Err(other),
+                    // On doubt, refuse: the component contradicted its own batch answer.
+                    Ok(_) => Err(DecideError {
+                        cause: DecideCause::Internal,
+                        message: "the component decided alone a request it could not decide in a batch".into(),
+                    }),
+                },
+            });
+        }
+        Ok(decided)
+    }
+
     /// One verdict per name: may `actor` do `action` to each target of `kind` in `names`?
     pub fn decide_names(
         &mut self,
@@ -574,6 +605,10 @@ impl ComponentRuleSet {
 
     pub fn decide_batch(&mut self, requests: &[DecisionRequest]) -> Result<Vec<Verdict>, HostError> {
         self.instance.decide_batch(&self.handle, requests)
+    }
+
+    pub fn decide_all(&mut self, requests: &[DecisionRequest]) -> Result<Vec<Result<Summary, DecideError>>, HostError> {
+        self.instance.decide_all(&self.handle, requests)
     }
 
     pub fn decide_names(

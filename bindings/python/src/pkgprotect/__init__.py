@@ -1,6 +1,6 @@
 """GitLab package protection rules, decided exactly as GitLab does.
 
-The engine is the ``pkgprotect:policy@0.2.0`` WebAssembly component shipped inside this
+The engine is the ``pkgprotect:policy@0.2.1`` WebAssembly component shipped inside this
 package, run by wasmtime-py (its public API only). Inputs are GitLab-shaped: rules as the
 REST API lists them (dicts, or the JSON text itself), requests as the conformance vectors
 write them; answers are frozen dataclasses.
@@ -45,7 +45,7 @@ def _is_resource(value: Any) -> bool:
 
 
 def version() -> str:
-    """The contract version the component implements (``"0.2.0"``; checked at load)."""
+    """The contract version the component implements (``"0.2.1"``; checked at load)."""
     rt = runtime()
     with rt.lock:
         return rt.call("version")

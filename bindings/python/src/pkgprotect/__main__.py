@@ -1,6 +1,6 @@
 """``python -m pkgprotect``: the contract and engine versions, or a conformance run.
 
-    python -m pkgprotect version              # `contract 0.2.0, engine X.Y.Z`
+    python -m pkgprotect version              # `contract 0.2.1, engine X.Y.Z`
     python -m pkgprotect conformance FILE     # failures, then `N passed, N failed`; exit 1 on failures
 """
 

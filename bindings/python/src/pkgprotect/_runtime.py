@@ -12,8 +12,8 @@ Limits: the store may hold at most 64 MiB of guest memory, and every call gets a
 trap discards the instance; the next call starts a fresh one (rule sets and name lists made
 in the old one are made again on their next use, from what the SDK kept of them).
 
-Contract: the component must export ``pkgprotect:policy@0.2.0`` and its ``version()`` must
-answer ``0.2.0``; anything else is refused at load with ``ContractError``.
+Contract: the component must export ``pkgprotect:policy@0.2.1`` and its ``version()`` must
+answer ``0.2.1``; anything else is refused at load with ``ContractError``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from wasmtime.component import Component, Linker, ResourceAny
 
 from ._model import ContractError, EngineError
 
-CONTRACT = "0.2.0"
+CONTRACT = "0.2.1"
 PACKAGE = "pkgprotect:policy"
 API = f"{PACKAGE}/api@{CONTRACT}"
 ENGINE = f"{PACKAGE}/engine@{CONTRACT}"

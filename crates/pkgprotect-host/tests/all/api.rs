@@ -48,6 +48,16 @@ fn rule_set_decisions_equal_the_native_core() {
     let Err(HostError::CannotDecide(error)) = component.decide(&failing) else { panic!("decided an unevaluable rule") };
     assert_eq!(error.cause, DecideCause::Unevaluable { rule_id: 3, pattern: "pkg\\".into() });
     assert_eq!(component.decide_batch(std::slice::from_ref(&failing)).unwrap(), [Verdict::Undecidable]);
+    // `decide-all`: each request's summary in one call; the undecidable one with its typed error.
+    let mut mixed = requests.to_vec();
+    mixed.push(failing);
+    let all = component.decide_all(&mixed).unwrap();
+    assert_eq!(all.len(), mixed.len());
+    for (answer, request) in all.iter().zip(&requests) {
+        assert_eq!(answer.as_ref().ok(), Some(&Summary::of(&native.decide(request).unwrap())), "{request:?}");
+    }
+    let Some(Err(error)) = all.last() else { panic!("decided an unevaluable rule in a batch: {all:?}") };
+    assert_eq!(error.cause, DecideCause::Unevaluable { rule_id: 3, pattern: "pkg\\".into() });
     let findings = component.lint().unwrap();
     assert!(findings.iter().any(|f| f.kind == FindingKind::TrailingEscape && f.rule_ids == [3]), "{findings:?}");
 }
@@ -187,12 +197,12 @@ fn a_component_without_the_contract_is_refused_at_load() {
         (core instance $i (instantiate $m))
         (func $version (result string) (canon lift (core func $i "version") (memory (core memory $i "memory")) (realloc (core func $i "realloc"))))
         (instance $api (export "version" (func $version)))
-        (export "pkgprotect:policy/api@0.2.0" (instance $api)))"#;
+        (export "pkgprotect:policy/api@0.2.1" (instance $api)))"#;
     let result = pkgprotect_host::Policy::from_bytes(wat.as_bytes(), pkgprotect_host::Limits::default());
     // It compiles, and is refused for lacking the contract's exports.
     assert!(
         matches!(result, Err(HostError::Instantiate(_))),
-        "a component without the 0.2.0 contract loaded: {result:?}"
+        "a component without the 0.2.1 contract loaded: {result:?}"
     );
 }
 

@@ -192,6 +192,13 @@ fn answers_as(
     let batch = instance.decide_batch(set, &requests).unwrap();
     assert_eq!(batch, verdicts(native, &requests), "decide-batch");
     never_allows(&batch, &verdicts(intact, &requests), "decide-batch");
+    let all = instance.decide_all(set, &requests).unwrap();
+    assert_eq!(all.len(), requests.len(), "decide-all");
+    for ((answer, request), allowed_intact) in all.into_iter().zip(&requests).zip(verdicts(intact, &requests)) {
+        let (answer, native) = (answer.map_err(HostError::CannotDecide), native.summarize(request));
+        assert!(same(&answer, &native), "decide-all {request:?}: {answer:?}, natively {native:?}");
+        assert!(!answer.is_ok_and(|s| s.allowed) || allowed_intact.allowed(), "decide-all allowed {request:?}");
+    }
 
     for g in &groups {
         let requests: Vec<_> = g.names.iter().map(|name| request(g.kind, name, g.action, g.actor)).collect();
