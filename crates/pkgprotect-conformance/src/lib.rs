@@ -15,6 +15,8 @@
 //! ```
 
 pub mod reference;
+#[cfg(feature = "proptest")]
+pub mod strategies;
 
 use pkgprotect::{
     Decision, DecisionRequest, ParamsMode, Rule, RuleKind, RuleSet, ValidationContext, glob_matches, parse_rule_params,

@@ -5,6 +5,7 @@
 
 mod api;
 mod conformance;
+mod differential;
 mod fault;
 mod limits;
 
