@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The `pkgprotect` CLI on the demo rules in examples/demo (also the CLI smoke test).
+#   PKGPROTECT_PROFILE=debug scripts/cli-demo.sh   # the debug build (default: release)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
-cargo build -q --release --locked -p pkgprotect-cli
-pp=target/release/pkgprotect
+# shellcheck source=scripts/lib/cli-build.sh
+source scripts/lib/cli-build.sh
+build_cli
+pp=$PKGPROTECT_CLI
 demo=examples/demo
 run() { printf '\n$ pkgprotect %s\n' "$*"; "$pp" "$@" || true; }
 

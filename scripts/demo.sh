@@ -5,6 +5,7 @@
 #
 #   scripts/demo.sh                 # listens on 127.0.0.1:8080
 #   PORT=9090 scripts/demo.sh
+#   PKGPROTECT_PROFILE=debug scripts/demo.sh   # the debug build (scripts/test.sh has built it already)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -16,7 +17,8 @@ scripts/build-component.sh
 if [ -x scripts/build-preview.sh ]; then
     scripts/build-preview.sh --install
 fi
-echo "building pkgprotect (release)…"
-cargo build -q --release --locked -p pkgprotect-cli
-exec target/release/pkgprotect serve --data-dir "$DATA" --listen "127.0.0.1:$PORT" --demo \
+# shellcheck source=scripts/lib/cli-build.sh
+source scripts/lib/cli-build.sh
+build_cli
+exec "$PKGPROTECT_CLI" serve --data-dir "$DATA" --listen "127.0.0.1:$PORT" --demo \
     --static-dir examples/browser-preview

@@ -3,14 +3,17 @@
 # shared conformance vectors. Installs cargo-fuzz when missing; the machine's one stable
 # toolchain builds the fuzzers with RUSTC_BOOTSTRAP=1 (no nightly can be fetched here).
 #
-#   scripts/fuzz.sh            # 60 s per target (the bounded run in scripts/test.sh)
+#   scripts/fuzz.sh            # the core's targets, 60 s each (the bounded run in scripts/test.sh)
 #   SECONDS_PER_TARGET=3600 scripts/fuzz.sh matcher   # a long run of one target
+#   scripts/fuzz.sh native_vs_component   # the component against the core (builds wasmtime
+#                                         # sanitized, most of a CI step; `cargo test` runs the same
+#                                         # comparison as a property test, crates/pkgprotect-host)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 SECONDS_PER_TARGET=${SECONDS_PER_TARGET:-60}
 SHARED=${PKGPROTECT_SHARED:-$ROOT/../shared}
-TARGETS=("$@"); [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(matcher decide validate native_vs_component)
+TARGETS=("$@"); [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(matcher decide validate)
 # native_vs_component runs the component through the host crate (scripts/build-component.sh).
 export PKGPROTECT_COMPONENT=${PKGPROTECT_COMPONENT:-$ROOT/target/pkgprotect.wasm}
 
@@ -49,7 +52,8 @@ for target in "${TARGETS[@]}"; do
     mkdir -p "artifacts/$target"
     log="artifacts/$target/last-run.log"
     status=0
-    cargo fuzz run -O "$target" "corpus/$target" -- -max_total_time="$SECONDS_PER_TARGET" -max_len=512 \
+    features=(); [ "$target" = native_vs_component ] && features=(--features component)
+    cargo fuzz run -O "${features[@]}" "$target" "corpus/$target" -- -max_total_time="$SECONDS_PER_TARGET" -max_len=512 \
         -print_final_stats=1 >"$log" 2>&1 || status=$?
     grep -E "^(#[0-9]+ +DONE|Done|stat::number_of_executed_units|SUMMARY|==[0-9]+==ERROR|thread .* panicked|artifact_prefix|Test unit written)" "$log" || true
     if ls "artifacts/$target"/crash-* "artifacts/$target"/leak-* >/dev/null 2>&1; then
