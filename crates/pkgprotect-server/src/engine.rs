@@ -8,8 +8,8 @@
 //! (rule sets are resources), and each keeps its own least-recently-used set of them, bounded
 //! by count and by the instance's memory.
 
-use pkgprotect::{Decision, DecisionRequest, Rule, RuleKind, RuleSet, Verdict};
-use pkgprotect_host::{HostError, Instance, Policy, RuleSetHandle, Rules};
+use pkgprotect::{Decision, DecisionRequest, Rule, RuleKind, RuleSet, Summary};
+use pkgprotect_host::{DecideError, HostError, Instance, Policy, RuleSetHandle, Rules};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -194,7 +194,11 @@ impl ComponentRules {
         self.pool.policy.limits().memory_bytes / 4 * 3
     }
 
-    fn decide_in(&self, slot: &mut Slot, requests: &[DecisionRequest]) -> Result<Vec<Verdict>, HostError> {
+    fn decide_in(
+        &self,
+        slot: &mut Slot,
+        requests: &[DecisionRequest],
+    ) -> Result<Vec<Result<Summary, DecideError>>, HostError> {
         slot.collect_dead();
         slot.clock += 1;
         let tick = slot.clock;
@@ -216,17 +220,16 @@ impl ComponentRules {
         }
         let (handle, _) = slot.sets.get(&self.id).ok_or(HostError::ForeignRuleSet)?;
         let instance = slot.instance.as_mut().ok_or(HostError::InstanceUnusable)?;
-        instance.decide_batch(handle, requests)
+        instance.decide_all(handle, requests)
     }
 
-    /// The full answers: verdicts for all; for a refusal, its summary (scalars across the
-    /// boundary), from which the core rebuilds the answer when one rule blocks, and the
-    /// component's explanation only when several do or the decision failed.
+    /// The full answers from the summaries: a refusal by one rule is rebuilt by the core from
+    /// its summary; the component explains only refusals by several rules.
     fn explain_refusals(
         &self,
         slot: &mut Slot,
         requests: &[DecisionRequest],
-        verdicts: &[Verdict],
+        summaries: Vec<Result<Summary, DecideError>>,
     ) -> Vec<Result<Decision, String>> {
         let Some((handle, _)) = slot.sets.get(&self.id) else {
             return requests.iter().map(|_| Err("the rule set was evicted while deciding".to_owned())).collect();
@@ -236,31 +239,25 @@ impl ComponentRules {
         };
         requests
             .iter()
-            .zip(verdicts)
-            .map(|(request, verdict)| match verdict {
-                Verdict::Allowed => Ok(pkgprotect::allowed_decision(request)),
-                refused => {
-                    // A refusal by one rule is rebuilt from the scalar summary; the others
-                    // (several rules, or the decision failed) need the component's explanation.
-                    let rebuilt = match refused {
-                        Verdict::Blocked => instance
-                            .decide(handle, request)
-                            .ok()
-                            .and_then(|summary| pkgprotect::decision_from_summary(request, summary, &self.rules)),
-                        _ => None,
-                    };
-                    let decision = match rebuilt {
-                        Some(decision) => Ok(decision),
-                        None => instance.explain(handle, request).map_err(|error| error.to_string()),
-                    };
-                    match decision {
-                        // On doubt, refuse: the engine contradicted its own batch answer.
-                        Ok(decision) if decision.allowed => {
-                            Err("the component allowed a request its batch answer refused".into())
-                        }
-                        other => other,
+            .zip(summaries)
+            .map(|(request, summary)| {
+                let summary = summary.map_err(|error| error.to_string())?;
+                if summary.allowed {
+                    // On doubt, refuse: an allow never names a blocking rule.
+                    if summary.blocking_rules != 0 || summary.first_blocking_rule.is_some() {
+                        return Err("the component allowed a request it says rules block".into());
                     }
+                    return Ok(pkgprotect::allowed_decision(request));
                 }
+                let decision = match pkgprotect::decision_from_summary(request, summary, &self.rules) {
+                    Some(decision) => decision,
+                    None => instance.explain(handle, request).map_err(|error| error.to_string())?,
+                };
+                // On doubt, refuse: the engine contradicted its own summary.
+                if decision.allowed {
+                    return Err("the component allowed a request its summary refused".into());
+                }
+                Ok(decision)
             })
             .collect()
     }
@@ -269,12 +266,12 @@ impl ComponentRules {
 impl CompiledRules for ComponentRules {
     fn decide_batch(&self, requests: &[DecisionRequest]) -> Vec<Result<Decision, String>> {
         let answer = self.slot().and_then(|mut slot| {
-            let verdicts = self.decide_in(&mut slot, requests)?;
-            Ok((slot, verdicts))
+            let summaries = self.decide_in(&mut slot, requests)?;
+            Ok((slot, summaries))
         });
         match answer {
-            Ok((mut slot, verdicts)) if verdicts.len() == requests.len() => {
-                self.explain_refusals(&mut slot, requests, &verdicts)
+            Ok((mut slot, summaries)) if summaries.len() == requests.len() => {
+                self.explain_refusals(&mut slot, requests, summaries)
             }
             Ok(_) => {
                 requests.iter().map(|_| Err("the component answered a different number of requests".into())).collect()
