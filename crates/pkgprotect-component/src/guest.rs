@@ -111,6 +111,14 @@ impl engine::Guest for Component {
     type NameList = Names;
 }
 
+impl CompiledRules {
+    /// The core's summary for a request as the WIT gives it (its name not copied).
+    fn summarize(&self, request: &DecisionRequest) -> Result<pkgprotect::Summary, pkgprotect::DecideError> {
+        let kind = core_target_kind(request.kind);
+        self.0.summarize_name(kind, &request.name, core_action(request.action), core_actor(request.actor))
+    }
+}
+
 impl GuestRuleSet for CompiledRules {
     fn compile(rules: RuleSource) -> Result<engine::RuleSet, CompileError> {
         compile(rules).map(|set| engine::RuleSet::new(CompiledRules(broken_if_told(set)))).map_err(compile_error)
@@ -121,11 +129,7 @@ impl GuestRuleSet for CompiledRules {
     }
 
     fn decide(&self, request: DecisionRequest) -> Result<Decision, DecideError> {
-        let kind = core_target_kind(request.kind);
-        self.0
-            .summarize_name(kind, &request.name, core_action(request.action), core_actor(request.actor))
-            .map(wit_decision)
-            .map_err(decide_error)
+        self.summarize(&request).map(wit_decision).map_err(decide_error)
     }
 
     fn explain(&self, request: DecisionRequest) -> Result<Explanation, DecideError> {
@@ -138,27 +142,11 @@ impl GuestRuleSet for CompiledRules {
     }
 
     fn decide_batch(&self, requests: Vec<DecisionRequest>) -> Vec<Verdict> {
-        requests
-            .iter()
-            .map(|request| {
-                let kind = core_target_kind(request.kind);
-                let answer =
-                    self.0.summarize_name(kind, &request.name, core_action(request.action), core_actor(request.actor));
-                wit_verdict(&answer)
-            })
-            .collect()
+        requests.iter().map(|request| wit_verdict(&self.summarize(request))).collect()
     }
 
     fn decide_all(&self, requests: Vec<DecisionRequest>) -> Vec<Option<Decision>> {
-        requests
-            .iter()
-            .map(|request| {
-                let kind = core_target_kind(request.kind);
-                let answer =
-                    self.0.summarize_name(kind, &request.name, core_action(request.action), core_actor(request.actor));
-                answer.ok().map(wit_decision)
-            })
-            .collect()
+        requests.iter().map(|request| self.summarize(request).ok().map(wit_decision)).collect()
     }
 
     fn lint(&self) -> Vec<Finding> {

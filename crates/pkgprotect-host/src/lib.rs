@@ -513,6 +513,14 @@ impl Instance {
         let wit_requests: Vec<_> = requests.iter().map(convert::wit_request).collect();
         let answers =
             self.call(|exports, _, store| exports.rule_set().call_decide_all(store, resource, &wit_requests))?;
+        if answers.len() != requests.len() {
+            // On doubt, refuse: answers cannot be paired with requests.
+            let miscounted = DecideError {
+                cause: DecideCause::Internal,
+                message: format!("the component answered {} of {} requests", answers.len(), requests.len()),
+            };
+            return Ok(requests.iter().map(|_| Err(miscounted.clone())).collect());
+        }
         let mut decided = Vec::with_capacity(answers.len());
         for (answer, request) in answers.into_iter().zip(requests) {
             decided.push(match answer {
