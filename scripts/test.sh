@@ -30,7 +30,8 @@ command -v cargo >/dev/null || { echo "error: cargo is not installed (https://ru
 # Build everything the later steps run before any of them starts timing or waiting, so that a
 # fresh clone spends its compile time here and every wait below bounds a start-up, not a build.
 # The release build is the main job's (scripts/demo.sh): the steps here run the debug build, which
-# the tests need anyway, and spare CI a second optimized build of wasmtime (~8 minutes on 2 cores).
+# the tests need anyway, and spare CI a second, optimized build of wasmtime (about 5 minutes on
+# a 2-core VM, 2026-12-06).
 step "build: the component (and its test-only fault build), the CLI (debug), the JS bindings toolchain"
 scripts/build-component.sh
 scripts/build-fault-component.sh
