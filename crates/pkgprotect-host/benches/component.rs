@@ -85,6 +85,9 @@ fn component(c: &mut Criterion) {
     let expected: Vec<Verdict> = batch.iter().map(|r| Verdict::of(&native.summarize(r))).collect();
     assert_eq!(warm.decide_batch(&batch).unwrap(), expected);
     assert_eq!(warm.decide_names(npm, &names, Action::Push, developer).unwrap(), expected);
+    let summaries: Vec<_> = batch.iter().map(|r| native.summarize(r).ok()).collect();
+    let all: Vec<_> = warm.decide_all(&batch).unwrap().into_iter().map(Result::ok).collect();
+    assert_eq!(all, summaries);
     let mut group = c.benchmark_group("decide_batch_1000");
     group.bench_function("native_summarize", |b| {
         b.iter(|| batch.iter().map(|r| Verdict::of(&native.summarize(black_box(r)))).collect::<Vec<_>>())
@@ -92,6 +95,16 @@ fn component(c: &mut Criterion) {
     group.bench_function("component_decide_batch", |b| b.iter(|| warm.decide_batch(black_box(&batch))));
     group.bench_function("component_decide_names", |b| {
         b.iter(|| warm.decide_names(npm, black_box(&names), Action::Push, developer))
+    });
+    // What a host explaining refusals needs: every refused request's summary. With contract
+    // 0.2.0 that took the batch's verdicts and one `decide` per refusal; 0.2.1 has decide-all.
+    group.bench_function("component_decide_all", |b| b.iter(|| warm.decide_all(black_box(&batch))));
+    group.bench_function("component_decide_batch_then_decide_refused", |b| {
+        b.iter(|| {
+            let verdicts = warm.decide_batch(black_box(&batch)).unwrap();
+            let refused = batch.iter().zip(verdicts).filter(|(_, verdict)| !verdict.allowed());
+            refused.map(|(request, _)| warm.decide(request)).collect::<Vec<_>>()
+        })
     });
     group.finish();
 }
